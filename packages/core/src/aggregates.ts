@@ -1,0 +1,160 @@
+import BTree from 'sorted-btree'
+import { compareValues } from './key'
+import type { UndoLog } from './undo'
+
+/**
+ * The running state of one aggregate in one group. `add` is called with the group's row changes
+ * (weight +1 for a row entering the group, −1 for one leaving it) and must record on `undo` how to
+ * restore what it changes.
+ */
+export interface AggregateState<T, R> {
+  add(row: T, weight: number, undo: UndoLog): void
+  result(): R
+}
+
+/** An aggregate function for `groupBy`: makes a fresh state for each new group. */
+export interface Aggregate<T, R> {
+  readonly kind: string
+  init(): AggregateState<T, R>
+}
+
+/** The result type of an aggregate. */
+export type AggregateResult<A> = A extends Aggregate<never, infer R> ? R : never
+
+/** `R | null` when `V` admits null or undefined (the aggregate of no values is null, as in SQL). */
+type OrNull<V> = NonNullable<V> | (null extends V ? null : undefined extends V ? null : never)
+
+/** Number of rows in the group (SQL `COUNT(*)`). */
+export function count(): Aggregate<unknown, number> {
+  return {
+    kind: 'count',
+    init() {
+      let n = 0
+      return {
+        add(_row, weight, undo) {
+          n += weight
+          undo.record(() => {
+            n -= weight
+          })
+        },
+        result: () => n,
+      }
+    },
+  }
+}
+
+/**
+ * Sum of `value(row)` over the group; null and undefined values are skipped (SQL `SUM`, except that the
+ * sum of no values is 0). Sums are kept as one running number, so with fractional values the result can
+ * differ from a fresh sum in the last bits.
+ */
+export function sum<T>(value: (row: T) => number | null | undefined): Aggregate<T, number> {
+  return {
+    kind: 'sum',
+    init() {
+      let total = 0
+      return {
+        add(row, weight, undo) {
+          const v = value(row)
+          if (v == null) return
+          const before = total
+          total += v * weight
+          undo.record(() => {
+            total = before
+          })
+        },
+        result: () => total,
+      }
+    },
+  }
+}
+
+/** Mean of `value(row)` over the group's non-null values; null when there are none (SQL `AVG`). */
+export function avg<T>(value: (row: T) => number | null | undefined): Aggregate<T, number | null> {
+  return {
+    kind: 'avg',
+    init() {
+      let total = 0
+      let n = 0
+      return {
+        add(row, weight, undo) {
+          const v = value(row)
+          if (v == null) return
+          const before = total
+          total += v * weight
+          n += weight
+          undo.record(() => {
+            total = before
+            n -= weight
+          })
+        },
+        result: () => (n === 0 ? null : total / n),
+      }
+    },
+  }
+}
+
+function extreme<T, V>(kind: 'min' | 'max', value: (row: T) => V): Aggregate<T, OrNull<V>> {
+  return {
+    kind,
+    init() {
+      // An ordered multiset of the group's values: O(log n) per change, including deleting the current
+      // extreme, and the next one is at hand.
+      const values = new BTree<V, number>(undefined, compareValues)
+      return {
+        add(row, weight, undo) {
+          const v = value(row)
+          if (v == null) return
+          const before = values.get(v) ?? 0
+          const after = before + weight
+          if (after === 0) values.delete(v)
+          else values.set(v, after)
+          undo.record(() => {
+            if (before === 0) values.delete(v)
+            else values.set(v, before)
+          })
+        },
+        result: () => ((kind === 'min' ? values.minKey() : values.maxKey()) ?? null) as OrNull<V>,
+      }
+    },
+  }
+}
+
+/** Smallest `value(row)` in the group by `compareValues`; null and undefined are skipped. */
+export function min<T, V>(value: (row: T) => V): Aggregate<T, OrNull<V>> {
+  return extreme('min', value)
+}
+
+/** Largest `value(row)` in the group by `compareValues`; null and undefined are skipped. */
+export function max<T, V>(value: (row: T) => V): Aggregate<T, OrNull<V>> {
+  return extreme('max', value)
+}
+
+/**
+ * A user-defined aggregate from an invertible reducer: `add` folds a row in, `remove` folds it out, so
+ * each change costs one call. `remove(add(acc, row), row)` must equal `acc`. Accumulators are treated as
+ * immutable values: return a new one rather than mutating.
+ */
+export function reducer<T, A>(spec: {
+  initial: A
+  add: (acc: A, row: T) => A
+  remove: (acc: A, row: T) => A
+}): Aggregate<T, A> {
+  return {
+    kind: 'reducer',
+    init() {
+      let acc = spec.initial
+      return {
+        add(row, weight, undo) {
+          const before = acc
+          const step = weight > 0 ? spec.add : spec.remove
+          for (let i = Math.abs(weight); i > 0; i--) acc = step(acc, row)
+          undo.record(() => {
+            acc = before
+          })
+        },
+        result: () => acc,
+      }
+    },
+  }
+}

@@ -1,0 +1,198 @@
+import { InternalError, OperatorError, SteppingError, UsageError } from './errors'
+import type { Key } from './key'
+import { Arrangement } from './operators/arrangement'
+import { DistinctOperator } from './operators/distinct'
+import { FilterOperator } from './operators/filter'
+import { GroupByOperator } from './operators/group-by'
+import { InputOperator } from './operators/input'
+import { JoinOperator, MatchJoinOperator, PadOperator } from './operators/join'
+import { FlatMapOperator, MapOperator } from './operators/map'
+import { EMPTY, type Operator } from './operators/operator'
+import { TopKOperator } from './operators/top-k'
+import { NegateOperator, UnionOperator } from './operators/union'
+import { selectorFn, type Plan, type Selector, type Source, type View } from './relation'
+import { ViewSink } from './sink'
+import type { UndoLog } from './undo'
+import type { Delta } from './zset'
+
+/** One operator as `store.describe()` reports it. */
+export interface OperatorInfo {
+  readonly id: number
+  readonly kind: string
+  readonly label: string
+  readonly inputs: readonly number[]
+  readonly views: readonly string[]
+  /** Rows or groups held in the operator's state. */
+  readonly state: number
+}
+
+/**
+ * The DBSP circuit of a store's views: operators in topological order, compiled from the views' plans.
+ * A plan node used by several views compiles once, and every join that indexes the same stream by the
+ * same selector reads one shared arrangement. `step` pushes one transaction's input deltas through it.
+ */
+export class Circuit {
+  readonly operators: Operator[] = []
+  readonly inputs = new Map<Source, InputOperator>()
+  readonly sinks = new Map<View<unknown, Key>, { sink: ViewSink<unknown>; operator: Operator }>()
+  readonly #compiled = new Map<Plan, Operator>()
+  readonly #arrangements = new Map<Operator, Map<Selector<unknown>, Arrangement>>()
+  #outputs: Delta<unknown>[] = []
+
+  constructor(views: readonly View<unknown, Key>[]) {
+    const names = new Set<string>()
+    for (const view of views) {
+      if (names.has(view.name)) throw new UsageError(`two views are named '${view.name}'`)
+      names.add(view.name)
+      const operator = this.#compile(view.plan)
+      this.sinks.set(view, { sink: new ViewSink(view), operator })
+      markViews(operator, view.name)
+    }
+  }
+
+  /** The input operator of a collection, created on first use (a store may hold collections no view reads). */
+  input(source: Source): InputOperator {
+    let op = this.inputs.get(source)
+    if (op === undefined) {
+      for (const other of this.inputs.keys())
+        if (other.name === source.name) throw new UsageError(`two different collections are named '${source.name}'`)
+      op = this.#add(new InputOperator(source))
+      this.inputs.set(source, op)
+    }
+    return op
+  }
+
+  /**
+   * Runs one step: feeds `inputs`, runs every operator whose inputs changed, integrates the views'
+   * outputs into their sinks, then lets arrangements integrate. Throws (with state partly changed) if a
+   * user function throws: the caller rolls `undo` back and calls `reset`.
+   */
+  step(inputs: ReadonlyMap<Source, Delta<unknown>>, undo: UndoLog): void {
+    const ops = this.operators
+    const outs = this.#outputs
+    outs.length = ops.length
+    outs.fill(EMPTY)
+    for (const [source, delta] of inputs) outs[this.input(source).index] = delta
+    const flushers: Operator[] = []
+    for (const op of ops) {
+      if (op.inputs.length === 0) continue
+      let changed = false
+      const ins = op.inputs.map((i) => {
+        const d = outs[i.index]!
+        if (d.length > 0) changed = true
+        return d
+      })
+      if (!changed) continue
+      try {
+        outs[op.index] = op.step(ins, undo)
+      } catch (error) {
+        throw wrap(error, op)
+      }
+      if (op.flush) flushers.push(op)
+    }
+    for (const { sink, operator } of this.sinks.values()) {
+      const d = outs[operator.index]!
+      if (d.length > 0) sink.apply(d, undo)
+    }
+    for (const op of flushers) op.flush!(undo)
+  }
+
+  /** Clears what a step leaves behind for its own use (pending arrangement input, sink diffs). */
+  reset(): void {
+    for (const op of this.operators) op.reset?.()
+    for (const { sink } of this.sinks.values()) sink.reset()
+    this.#outputs.fill(EMPTY)
+  }
+
+  describe(): OperatorInfo[] {
+    return this.operators.map((op) => ({
+      id: op.index,
+      kind: op.kind,
+      label: op.label,
+      inputs: op.inputs.map((i) => i.index),
+      views: [...op.views],
+      state: op.stateSize(),
+    }))
+  }
+
+  #add<O extends Operator>(op: O): O {
+    op.index = this.operators.length
+    this.operators.push(op)
+    return op
+  }
+
+  #compile(plan: Plan): Operator {
+    const done = this.#compiled.get(plan)
+    if (done) return done
+    const op = this.#build(plan)
+    this.#compiled.set(plan, op)
+    return op
+  }
+
+  #build(plan: Plan): Operator {
+    switch (plan.kind) {
+      case 'input':
+        return this.input(plan.source)
+      case 'filter':
+        return this.#add(new FilterOperator(this.#compile(plan.input), plan.fn))
+      case 'map':
+        return this.#add(new MapOperator(this.#compile(plan.input), plan.fn, plan.key))
+      case 'flatMap':
+        return this.#add(new FlatMapOperator(this.#compile(plan.input), plan.fn, plan.key))
+      case 'union':
+        return this.#add(new UnionOperator(plan.inputs.map((p) => this.#compile(p))))
+      case 'except': {
+        const left = this.#compile(plan.left)
+        const negated = this.#add(new NegateOperator(this.#compile(plan.right)))
+        return this.#add(new DistinctOperator(this.#add(new UnionOperator([left, negated])), undefined))
+      }
+      case 'join': {
+        const left = this.#arrange(this.#compile(plan.left), plan.leftKey)
+        const right = this.#arrange(this.#compile(plan.right), plan.rightKey)
+        switch (plan.mode) {
+          case 'inner':
+            return this.#add(new JoinOperator(left, right))
+          case 'semi':
+          case 'anti':
+            return this.#add(new MatchJoinOperator(left, right, plan.mode))
+          case 'left': {
+            const matched = this.#add(new JoinOperator(left, right))
+            const unmatched = this.#add(new PadOperator(this.#add(new MatchJoinOperator(left, right, 'anti'))))
+            return this.#add(new UnionOperator([matched, unmatched]))
+          }
+        }
+      }
+      case 'groupBy':
+        return this.#add(new GroupByOperator(this.#compile(plan.input), plan.key, plan.aggregates))
+      case 'distinct':
+        return this.#add(new DistinctOperator(this.#compile(plan.input), plan.key))
+      case 'orderBy':
+        return this.#compile(plan.input)
+      case 'limit':
+        return this.#add(new TopKOperator(this.#compile(plan.input), plan.order, plan.limit, plan.offset, plan.per))
+    }
+  }
+
+  /** The arrangement of `input` by `selector`, shared by every join that asks for the same pair. */
+  #arrange(input: Operator, selector: Selector<unknown>): Arrangement {
+    let bySelector = this.#arrangements.get(input)
+    if (bySelector === undefined) this.#arrangements.set(input, (bySelector = new Map()))
+    let arrangement = bySelector.get(selector)
+    if (arrangement === undefined) {
+      arrangement = this.#add(new Arrangement(input, selectorFn(selector)))
+      bySelector.set(selector, arrangement)
+    }
+    return arrangement
+  }
+}
+
+function markViews(op: Operator, view: string): void {
+  if (op.views.has(view)) return
+  op.views.add(view)
+  for (const input of op.inputs) markViews(input, view)
+}
+
+function wrap(error: unknown, op: Operator): unknown {
+  if (error instanceof SteppingError || error instanceof InternalError) return error
+  return new OperatorError([...op.views], op.label, { cause: error })
+}

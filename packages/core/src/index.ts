@@ -1,0 +1,23 @@
+export { collection, view, Collection, Relation, OrderedRelation, PartitionedRelation, View } from './relation'
+export type { CollectionOptions, Direction, Grouped, KeyField, LimitOptions, Order, Plan, Selector, Source } from './relation'
+export { count, sum, avg, min, max, reducer } from './aggregates'
+export type { Aggregate, AggregateResult, AggregateState } from './aggregates'
+export { createStore, Store } from './store'
+export type { Listener, Readable, StoreDescription, StoreOptions } from './store'
+export { Transaction } from './transaction'
+export { memoryStorage } from './storage'
+export type { CommitRecord, MemoryStorage, Storage, StoredState } from './storage'
+export type { Change, Delta } from './zset'
+export { deepEqual } from './zset'
+export { compareValues, isKey, keyId } from './key'
+export type { Key, KeyId } from './key'
+export type { OperatorInfo } from './circuit'
+export {
+  SteppingError,
+  DuplicateKeyError,
+  MissingKeyError,
+  InvalidRowError,
+  OperatorError,
+  KeyCollisionError,
+  UsageError,
+} from './errors'

@@ -1,0 +1,120 @@
+import type { KeyId } from '../key'
+import type { Change, Delta } from '../zset'
+import type { Arrangement, Indexed } from './arrangement'
+import { BaseOperator } from './operator'
+
+function indexPending<T>(pending: readonly Indexed<T>[]): Map<KeyId, Indexed<T>[]> {
+  const byKey = new Map<KeyId, Indexed<T>[]>()
+  for (const p of pending) {
+    if (p.indexKey == null) continue
+    const list = byKey.get(p.indexId)
+    if (list) list.push(p)
+    else byKey.set(p.indexId, [p])
+  }
+  return byKey
+}
+
+/**
+ * Inner equi-join, bilinear: Δ(a ⋈ b) = Δa ⋈ I(b) + I(a) ⋈ Δb + Δa ⋈ Δb, where I(a) and I(b) are the
+ * arrangements as of the previous step. Keeps no state of its own: the arrangements are shared. Output
+ * rows are `[left, right]` keyed `[leftKey, rightKey]`.
+ */
+export class JoinOperator extends BaseOperator {
+  readonly kind = 'join'
+
+  constructor(
+    readonly left: Arrangement,
+    readonly right: Arrangement,
+  ) {
+    super([left, right])
+  }
+
+  step(): Delta<unknown> {
+    const out: Change<unknown>[] = []
+    const da = this.left.pending
+    const db = this.right.pending
+    for (const { indexId, change: a } of da) {
+      const group = indexId === null ? undefined : this.right.lookup(indexId)
+      if (group) for (const b of group.rows.entries.values()) out.push(pair(a, b, a.weight * b.weight))
+    }
+    for (const { indexId, change: b } of db) {
+      const group = indexId === null ? undefined : this.left.lookup(indexId)
+      if (group) for (const a of group.rows.entries.values()) out.push(pair(a, b, a.weight * b.weight))
+    }
+    if (da.length > 0 && db.length > 0) {
+      const dbByKey = indexPending(db)
+      for (const { indexKey, indexId, change: a } of da) {
+        if (indexKey == null) continue
+        for (const { change: b } of dbByKey.get(indexId) ?? []) out.push(pair(a, b, a.weight * b.weight))
+      }
+    }
+    return out
+  }
+}
+
+const pair = (a: Change<unknown>, b: Change<unknown>, weight: number): Change<unknown> => ({
+  key: [a.key, b.key],
+  row: [a.row, b.row],
+  weight,
+})
+
+/**
+ * Semi-join (rows of a with a match in b) and anti-join (rows of a without one). Whether a key of a
+ * matches depends only on whether b's total weight under it is positive, so a change to b matters only
+ * when it flips that for a key: then every row of a under the key enters or leaves. This is what makes
+ * the 1:many case right: a row of a appears once however many rows of b match it.
+ */
+export class MatchJoinOperator extends BaseOperator {
+  readonly kind: 'semiJoin' | 'antiJoin'
+
+  constructor(
+    readonly left: Arrangement,
+    readonly right: Arrangement,
+    readonly mode: 'semi' | 'anti',
+  ) {
+    super([left, right])
+    this.kind = mode === 'semi' ? 'semiJoin' : 'antiJoin'
+  }
+
+  step(): Delta<unknown> {
+    const out: Change<unknown>[] = []
+    const keep = this.mode === 'semi'
+    const right = this.right
+    // Net change of b's weight per touched index key.
+    const db = new Map<KeyId, number>()
+    for (const { indexKey, indexId, change } of right.pending)
+      if (indexKey != null) db.set(indexId, (db.get(indexId) ?? 0) + change.weight)
+    const weightBefore = (id: KeyId) => right.lookup(id)?.rows.weight ?? 0
+
+    // Δa against b as of the end of this step.
+    for (const { indexKey, indexId, change } of this.left.pending) {
+      const matched = indexKey != null && weightBefore(indexId) + (db.get(indexId) ?? 0) > 0
+      if (matched === keep) out.push(change)
+    }
+    // Keys whose match flipped: I(a) as of the previous step enters or leaves (Δa was handled above).
+    for (const [id, dw] of db) {
+      const before = weightBefore(id)
+      const wasMatched = before > 0
+      const isMatched = before + dw > 0
+      if (wasMatched === isMatched) continue
+      const group = this.left.lookup(id)
+      if (!group) continue
+      const sign = isMatched === keep ? 1 : -1
+      for (const a of group.rows.entries.values()) out.push({ key: a.key, row: a.row, weight: sign * a.weight })
+    }
+    return out
+  }
+}
+
+/** Pads an anti-join's rows into a left join's unmatched rows: `[row, undefined]` keyed `[key]`. */
+export class PadOperator extends BaseOperator {
+  readonly kind = 'pad'
+
+  constructor(input: BaseOperator) {
+    super([input])
+  }
+
+  step([delta]: readonly Delta<unknown>[]): Delta<unknown> {
+    return delta!.map((c) => ({ key: [c.key], row: [c.row, undefined], weight: c.weight }))
+  }
+}

@@ -1,0 +1,103 @@
+import { keyId, type Key, type KeyId } from '../key'
+import type { Order } from '../relation'
+import { SortedRows, type SortKey } from '../sorted'
+import type { Change, Delta } from '../zset'
+import type { UndoLog } from '../undo'
+import { BaseOperator, type Operator } from './operator'
+
+interface Window {
+  readonly id: KeyId
+  readonly rows: SortedRows<unknown>
+  /** The rows currently in the window, by key id. */
+  shown: Map<KeyId, { key: Key; row: unknown }>
+  /** Sort key of the window's last row when the window is full; changes past it cannot matter. */
+  last: SortKey | undefined
+}
+
+/**
+ * orderBy + limit (top-K), optionally per group. State: every row of each group in sort order (a B+
+ * tree, O(log n) per change) and the window currently shown. A change strictly after a full window's
+ * last row does nothing more; one inside it re-reads the first offset + limit rows of its group, so
+ * the cost per change is O(log n + offset + limit). Ties are broken by key, so the window never
+ * depends on arrival order.
+ */
+export class TopKOperator extends BaseOperator {
+  readonly kind = 'topK'
+  readonly groups = new Map<KeyId, Window>()
+
+  constructor(
+    input: Operator,
+    readonly order: Order,
+    readonly limit: number,
+    readonly offset: number,
+    readonly per: ((row: unknown) => Key) | undefined,
+  ) {
+    super([input])
+  }
+
+  step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
+    const { groups, per } = this
+    const dirty = new Set<Window>()
+    for (const c of delta!) {
+      const gid = per ? keyId(per(c.row)) : null
+      let w = groups.get(gid)
+      if (w === undefined) {
+        const created: Window = { id: gid, rows: new SortedRows(this.order), shown: new Map(), last: undefined }
+        groups.set(gid, created)
+        if (undo.active) undo.record(() => groups.delete(gid))
+        w = created
+      }
+      const touchedKeys = w.rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
+      if (!dirty.has(w) && touchedKeys.some((sk) => w.last === undefined || w.rows.compare(sk, w.last) <= 0))
+        dirty.add(w)
+    }
+    const out: Change<unknown>[] = []
+    for (const w of dirty) {
+      this.#refresh(w, out, undo)
+      if (w.rows.size === 0) {
+        groups.delete(w.id)
+        if (undo.active) undo.record(() => groups.set(w.id, w))
+      }
+    }
+    return out
+  }
+
+  /** Re-reads the window of a group and emits what entered, left or changed. */
+  #refresh(w: Window, out: Change<unknown>[], undo: UndoLog): void {
+    const shown = new Map<KeyId, { key: Key; row: unknown }>()
+    let last: SortKey | undefined
+    let i = 0
+    const end = this.offset + this.limit
+    if (this.limit > 0)
+      for (const e of w.rows.tree.values()) {
+        if (i >= this.offset) {
+          shown.set(e.id, { key: e.key, row: e.row })
+          last = e.sortKey
+        }
+        if (++i >= end) break
+      }
+    const before = w.shown
+    for (const [id, old] of before) {
+      const now = shown.get(id)
+      if (now === undefined || now.row !== old.row) out.push({ key: old.key, row: old.row, weight: -1 })
+    }
+    for (const [id, now] of shown) {
+      const old = before.get(id)
+      if (old === undefined || old.row !== now.row) out.push({ key: now.key, row: now.row, weight: 1 })
+    }
+    const lastBefore = w.last
+    w.shown = shown
+    w.last = shown.size === this.limit ? last : undefined
+    if (undo.active)
+      undo.record(() => {
+        w.shown = before
+        w.last = lastBefore
+      })
+  }
+
+  override stateSize(): number {
+    let n = 0
+    for (const w of this.groups.values()) n += w.rows.size
+    return n
+  }
+}

@@ -1,0 +1,132 @@
+import { KeyCollisionError, assert } from './errors'
+import { keyId, type Key, type KeyId } from './key'
+import type { View } from './relation'
+import { SortedRows } from './sorted'
+import type { UndoLog } from './undo'
+import { KeyedZSet, deepEqual, type Change, type Delta, type Entry } from './zset'
+
+const NO_ROWS: readonly never[] = Object.freeze([])
+
+/** The rows of one partition of a view (the only partition, for a view that is not partitioned). */
+class Partition<T> {
+  readonly rows = new KeyedZSet<T>()
+  readonly sorted: SortedRows<T> | undefined
+  /** The array `read` returns, rebuilt lazily after a step changes the partition. */
+  snapshot: readonly T[] | undefined
+
+  constructor(view: View<T, Key>) {
+    this.sorted = view.order && new SortedRows<T>(view.order)
+  }
+
+  read(): readonly T[] {
+    return (this.snapshot ??= Object.freeze(
+      this.sorted ? this.sorted.rows() : Array.from(this.rows.entries.values(), (e) => e.row),
+    ))
+  }
+}
+
+/**
+ * Where a view's circuit output is integrated: the materialized rows `store.read` returns, per partition,
+ * in order for ordered views. Each step it consolidates the view's delta per key into the diff subscribers
+ * get: −old/+new for a changed row, nothing for a row that changed into an equal one (which keeps its old
+ * object, so UI memoization by identity holds). Views are keyed sets: a key left with weight above one
+ * means two rows share a key, reported as a `KeyCollisionError`.
+ */
+export class ViewSink<T> {
+  readonly parts = new Map<KeyId, Partition<T>>()
+  /** This step's consolidated diff per partition id; cleared after subscribers are notified. */
+  diffs = new Map<KeyId, Change<T>[]>()
+  #all: readonly T[] | undefined
+
+  constructor(readonly view: View<T, Key>) {}
+
+  apply(delta: Delta<T>, undo: UndoLog): void {
+    const { parts, view } = this
+    const touched = new Map<Partition<T>, { pid: KeyId; before: Map<KeyId, Entry<T> | undefined> }>()
+    for (const c of delta) {
+      const pid = view.partition ? keyId(view.partition(c.row)) : null
+      let part = parts.get(pid)
+      if (part === undefined) {
+        const created = new Partition<T>(view)
+        parts.set(pid, created)
+        if (undo.active) undo.record(() => parts.delete(pid))
+        part = created
+      }
+      let t = touched.get(part)
+      if (t === undefined) touched.set(part, (t = { pid, before: new Map() }))
+      const id = keyId(c.key)
+      if (!t.before.has(id)) {
+        const e = part.rows.entries.get(id)
+        t.before.set(id, e && { key: e.key, row: e.row, weight: e.weight })
+      }
+      part.rows.add(c.key, id, c.row, c.weight, undo)
+      part.sorted?.add(c.key, id, c.row, c.weight, undo)
+    }
+    for (const [part, { pid, before }] of touched) {
+      const diff: Change<T>[] = []
+      for (const [id, was] of before) {
+        const now = part.rows.entries.get(id)
+        if (now !== undefined && now.weight !== 1) {
+          assert(now.weight > 0, () => `view '${view.name}' holds key ${JSON.stringify(now.key)} with weight ${now.weight}`)
+          throw new KeyCollisionError(view.name, now.key)
+        }
+        if (was && now) {
+          if (was.row === now.row) continue
+          if (deepEqual(was.row, now.row)) {
+            // Equal content: keep the old object so its identity (and UI memoization) survives.
+            now.row = was.row
+            const sortedEntry = part.sorted?.byId.get(id)
+            if (sortedEntry) sortedEntry.row = was.row
+            continue
+          }
+        }
+        if (was) diff.push({ key: was.key, row: was.row, weight: -1 })
+        if (now) diff.push({ key: now.key, row: now.row, weight: 1 })
+      }
+      if (diff.length === 0) continue
+      const snapshot = part.snapshot
+      const all = this.#all
+      part.snapshot = undefined
+      this.#all = undefined
+      // A rolled-back step must leave even the snapshot arrays as they were (same identity).
+      if (undo.active)
+        undo.record(() => {
+          part.snapshot = snapshot
+          this.#all = all
+        })
+      this.diffs.set(pid, diff)
+      if (part.rows.size === 0) {
+        parts.delete(pid)
+        if (undo.active) undo.record(() => parts.set(pid, part))
+      }
+    }
+  }
+
+  /** Forgets this step's diffs (after a rollback, or once delivered). */
+  reset(): void {
+    if (this.diffs.size > 0) this.diffs = new Map()
+  }
+
+  read(partition?: Key): readonly T[] {
+    if (partition !== undefined) return this.parts.get(keyId(partition))?.read() ?? NO_ROWS
+    if (!this.view.partition) return this.parts.get(null)?.read() ?? NO_ROWS
+    return (this.#all ??= Object.freeze(Array.from(this.parts.values(), (p) => p.read()).flat() as T[]))
+  }
+
+  get(key: Key, partition?: Key): T | undefined {
+    const id = keyId(key)
+    if (partition !== undefined || !this.view.partition)
+      return this.parts.get(partition === undefined ? null : keyId(partition))?.rows.entries.get(id)?.row
+    for (const p of this.parts.values()) {
+      const e = p.rows.entries.get(id)
+      if (e) return e.row
+    }
+    return undefined
+  }
+
+  get size(): number {
+    let n = 0
+    for (const p of this.parts.values()) n += p.rows.size
+    return n
+  }
+}

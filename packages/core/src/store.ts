@@ -1,0 +1,319 @@
+import { Circuit, type OperatorInfo } from './circuit'
+import { UsageError } from './errors'
+import { keyId, type Key, type KeyId } from './key'
+import { Collection, View, type Source } from './relation'
+import { memoryStorage, type Storage } from './storage'
+import { Transaction } from './transaction'
+import { UndoLog } from './undo'
+import { KeyedZSet, type Change, type Delta } from './zset'
+
+/** Receives each committed step's diff of one view (or one partition of it), and the new version. */
+export type Listener<T> = (diff: readonly Change<T>[], version: number) => void
+
+/** Anything a store can read: a view, or an input collection. */
+export type Readable<T, P extends Key = never> = View<T, P> | Collection<T>
+
+/** Options of `createStore`. */
+export interface StoreOptions {
+  /** The views to maintain. Collections they read are part of the store. */
+  readonly views?: readonly View<unknown, Key>[]
+  /** Collections to hold even though no view reads them. */
+  readonly collections?: readonly { readonly source: Source }[]
+  /** Where inputs are persisted; in memory by default. */
+  readonly storage?: Storage
+  /** Called when a listener throws; the default logs with `console.error`. */
+  readonly onListenerError?: (error: unknown, source: string) => void
+}
+
+/** What `store.describe()` returns: the circuit, for devtools and debugging. */
+export interface StoreDescription {
+  readonly version: number
+  readonly collections: readonly { readonly name: string; readonly operator: number; readonly rows: number }[]
+  readonly views: readonly {
+    readonly name: string
+    readonly operator: number
+    readonly ordered: boolean
+    readonly partitioned: boolean
+    readonly rows: number
+    readonly subscribers: number
+  }[]
+  readonly operators: readonly OperatorInfo[]
+  /** Live subscriptions on the store, all views and collections together. */
+  readonly subscribers: number
+}
+
+interface Subscription {
+  readonly listener: Listener<unknown>
+  active: boolean
+}
+
+interface Subscribers {
+  readonly all: Set<Subscription>
+  readonly byPartition: Map<KeyId, Set<Subscription>>
+}
+
+interface Notification {
+  readonly subscription: Subscription
+  readonly diff: readonly Change<unknown>[]
+  readonly version: number
+  readonly source: string
+}
+
+type AnyReadable = View<unknown, Key> | Collection<unknown>
+
+/**
+ * A store: input collections, the circuit of its views, and their materialized rows. Every change goes
+ * through `transact`, which runs one circuit step; readers and subscribers only ever see committed steps.
+ */
+export class Store {
+  readonly #circuit: Circuit
+  readonly #tables = new Map<Source, { table: KeyedZSet<unknown>; snapshot: readonly unknown[] | undefined }>()
+  readonly #storage: Storage
+  readonly #undo = new UndoLog()
+  readonly #subscribers = new Map<AnyReadable, Subscribers>()
+  readonly #onListenerError: (error: unknown, source: string) => void
+  #version = 0
+  #inTransaction = false
+  #queue: Notification[] = []
+  #delivering = false
+
+  constructor(options: StoreOptions = {}) {
+    this.#circuit = new Circuit(options.views ?? [])
+    for (const c of options.collections ?? []) this.#circuit.input(c.source)
+    for (const source of this.#circuit.inputs.keys()) this.#table(source)
+    this.#storage = options.storage ?? memoryStorage()
+    this.#onListenerError = options.onListenerError ?? ((error, source) => console.error(`stepping: a listener of '${source}' threw`, error))
+    this.#load()
+  }
+
+  /** The version of the last committed transaction (0 for a new, empty store). */
+  get version(): number {
+    return this.#version
+  }
+
+  /**
+   * Runs `fn` as one atomic transaction and returns what it returns. Either every change it makes and
+   * every view update it causes is applied, or (it threw, a key was duplicate or missing, a view's
+   * function threw, storage refused) nothing is: inputs, views, snapshots and subscribers are as before,
+   * and the error is rethrown. Subscribers hear of it after it commits.
+   */
+  transact<R>(fn: (tx: Transaction) => R): R {
+    if (this.#inTransaction) throw new UsageError('transact was called inside a transaction; transactions do not nest')
+    const tx = new Transaction((source) => this.#table(source).table)
+    let result: R
+    this.#inTransaction = true
+    try {
+      result = fn(tx)
+    } catch (error) {
+      tx.abandon()
+      throw error
+    } finally {
+      this.#inTransaction = false
+    }
+    const inputs = tx.close()
+    if (inputs.size === 0) return result
+    this.#commit(inputs)
+    return result
+  }
+
+  /** The current rows of a view (in order for ordered views; one partition when given) or collection. */
+  read<T, P extends Key = never>(source: Readable<T, P>, partition?: P): readonly T[] {
+    if (source instanceof Collection) return this.#readTable(source.source) as readonly T[]
+    return this.#sink(source).read(partition) as readonly T[]
+  }
+
+  /** One row of a view or collection by key, or undefined. */
+  get<T, P extends Key = never>(source: Readable<T, P>, key: Key, partition?: P): T | undefined {
+    if (source instanceof Collection) return this.#table(source.source).table.entries.get(keyId(key))?.row as T | undefined
+    return this.#sink(source).get(key, partition) as T | undefined
+  }
+
+  /**
+   * Calls `listener` with the diff of every committed transaction that changes `source` (or, with
+   * `partition`, that partition of a partitioned view): each non-empty diff exactly once, in commit order,
+   * after the commit. A listener that throws does not affect other listeners or the store. Returns the
+   * function that unsubscribes.
+   */
+  subscribe<T, P extends Key = never>(source: Readable<T, P>, listener: Listener<T>, partition?: P): () => void {
+    if (source instanceof Collection) this.#table(source.source)
+    else this.#sink(source)
+    let subs = this.#subscribers.get(source as AnyReadable)
+    if (subs === undefined) this.#subscribers.set(source as AnyReadable, (subs = { all: new Set(), byPartition: new Map() }))
+    const subscription: Subscription = { listener: listener as Listener<unknown>, active: true }
+    let set = subs.all
+    if (partition !== undefined) {
+      const pid = keyId(partition)
+      const existing = subs.byPartition.get(pid)
+      if (existing) set = existing
+      else subs.byPartition.set(pid, (set = new Set()))
+    }
+    set.add(subscription)
+    const s = subs
+    return () => {
+      subscription.active = false
+      set.delete(subscription)
+      if (partition !== undefined && set.size === 0) s.byPartition.delete(keyId(partition))
+    }
+  }
+
+  /** The circuit: every operator with its kind, inputs, views and state size; every view and collection. */
+  describe(): StoreDescription {
+    const count = (r: AnyReadable) => {
+      const s = this.#subscribers.get(r)
+      if (!s) return 0
+      let n = s.all.size
+      for (const set of s.byPartition.values()) n += set.size
+      return n
+    }
+    const views = [...this.#circuit.sinks].map(([view, { sink, operator }]) => ({
+      name: view.name,
+      operator: operator.index,
+      ordered: view.order !== undefined,
+      partitioned: view.partition !== undefined,
+      rows: sink.size,
+      subscribers: count(view),
+    }))
+    let subscribers = 0
+    for (const r of this.#subscribers.keys()) subscribers += count(r)
+    return {
+      version: this.#version,
+      collections: [...this.#tables].map(([source, { table }]) => ({
+        name: source.name,
+        operator: this.#circuit.input(source).index,
+        rows: table.size,
+      })),
+      views,
+      operators: this.#circuit.describe(),
+      subscribers,
+    }
+  }
+
+  /** Closes the storage. The store must not be used afterwards. */
+  close(): void {
+    this.#storage.close?.()
+  }
+
+  #load(): void {
+    const stored = this.#storage.load()
+    if (stored === undefined) return
+    const byName = new Map<string, Source>()
+    for (const source of this.#circuit.inputs.keys()) byName.set(source.name, source)
+    const inputs = new Map<Source, Delta<unknown>>()
+    for (const [name, rows] of stored.collections) {
+      const source = byName.get(name)
+      if (source === undefined) continue
+      inputs.set(source, rows.map((row) => ({ key: source.key(row), row, weight: 1 })))
+    }
+    // A failed load discards the store, so there is nothing to roll back to.
+    this.#undo.active = false
+    try {
+      this.#circuit.step(inputs, this.#undo)
+    } finally {
+      this.#undo.active = true
+      this.#circuit.reset()
+    }
+    this.#applyToTables(inputs)
+    this.#version = stored.version
+  }
+
+  #commit(inputs: Map<Source, Delta<unknown>>): void {
+    const version = this.#version + 1
+    try {
+      this.#circuit.step(inputs, this.#undo)
+      const changes = new Map<string, Delta<unknown>>()
+      for (const [source, delta] of inputs) changes.set(source.name, delta)
+      this.#storage.append({ version, changes })
+    } catch (error) {
+      this.#undo.rollback()
+      this.#circuit.reset()
+      throw error
+    }
+    this.#undo.clear()
+    this.#applyToTables(inputs)
+    this.#version = version
+    this.#enqueue(inputs, version)
+    this.#circuit.reset()
+    this.#deliver()
+  }
+
+  #applyToTables(inputs: ReadonlyMap<Source, Delta<unknown>>): void {
+    const noUndo = new UndoLog()
+    noUndo.active = false
+    for (const [source, delta] of inputs) {
+      const t = this.#table(source)
+      for (const c of delta) t.table.add(c.key, keyId(c.key), c.row, c.weight, noUndo)
+      t.snapshot = undefined
+    }
+  }
+
+  /** Queues this commit's diffs for every interested subscription. */
+  #enqueue(inputs: ReadonlyMap<Source, Delta<unknown>>, version: number): void {
+    const queue = this.#queue
+    const push = (subs: Iterable<Subscription>, diff: readonly Change<unknown>[], source: string) => {
+      for (const subscription of subs) queue.push({ subscription, diff, version, source })
+    }
+    for (const [view, { sink }] of this.#circuit.sinks) {
+      if (sink.diffs.size === 0) continue
+      const subs = this.#subscribers.get(view)
+      if (!subs) continue
+      if (subs.all.size > 0) push(subs.all, [...sink.diffs.values()].flat(), view.name)
+      for (const [pid, diff] of sink.diffs) {
+        const set = subs.byPartition.get(pid)
+        if (set) push(set, diff, view.name)
+      }
+    }
+    for (const [readable, subs] of this.#subscribers) {
+      if (!(readable instanceof Collection)) continue
+      const delta = inputs.get(readable.source)
+      if (delta) push(subs.all, delta, readable.name)
+    }
+  }
+
+  /**
+   * Delivers queued notifications in commit order. A listener that commits a transaction only queues that
+   * commit's notifications; they are delivered after every listener has heard of the current one.
+   */
+  #deliver(): void {
+    if (this.#delivering) return
+    this.#delivering = true
+    try {
+      for (let i = 0; i < this.#queue.length; i++) {
+        const n = this.#queue[i]!
+        if (!n.subscription.active) continue
+        try {
+          n.subscription.listener(n.diff, n.version)
+        } catch (error) {
+          this.#onListenerError(error, n.source)
+        }
+      }
+    } finally {
+      this.#queue = []
+      this.#delivering = false
+    }
+  }
+
+  #table(source: Source) {
+    let t = this.#tables.get(source)
+    if (t === undefined) {
+      this.#circuit.input(source)
+      this.#tables.set(source, (t = { table: new KeyedZSet<unknown>(), snapshot: undefined }))
+    }
+    return t
+  }
+
+  #readTable(source: Source): readonly unknown[] {
+    const t = this.#table(source)
+    return (t.snapshot ??= Object.freeze(Array.from(t.table.entries.values(), (e) => e.row)))
+  }
+
+  #sink(view: View<unknown, Key>) {
+    const entry = this.#circuit.sinks.get(view)
+    if (!entry) throw new UsageError(`view '${view.name}' is not in this store; list it in createStore({ views })`)
+    return entry.sink
+  }
+}
+
+/** Creates a store maintaining `views`, in memory unless `storage` is given. */
+export function createStore(options: StoreOptions = {}): Store {
+  return new Store(options)
+}
