@@ -1,4 +1,4 @@
-import BTree from 'sorted-btree'
+import { BTree } from './btree'
 import { compareValues } from './key'
 import type { UndoLog } from './undo'
 

@@ -1,4 +1,4 @@
-import BTree from 'sorted-btree'
+import { BTree } from './btree'
 import { compareValues, type Key, type KeyId } from './key'
 import type { Order } from './relation'
 import type { UndoLog } from './undo'

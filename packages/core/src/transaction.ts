@@ -28,7 +28,7 @@ export class Transaction {
   }
 
   /** Inserts one row or an array of rows; a key that already exists fails the transaction. */
-  insert<T>(collection: Collection<T>, rows: T | readonly T[]): void {
+  insert<T>(collection: Collection<T>, rows: NoInfer<T> | readonly NoInfer<T>[]): void {
     for (const row of this.#rows(rows)) {
       const { key, pending } = this.#locate(collection, row)
       if (pending.after !== undefined) throw new DuplicateKeyError(collection.name, key)
@@ -37,7 +37,7 @@ export class Transaction {
   }
 
   /** Inserts rows, replacing any row that has the same key. */
-  upsert<T>(collection: Collection<T>, rows: T | readonly T[]): void {
+  upsert<T>(collection: Collection<T>, rows: NoInfer<T> | readonly NoInfer<T>[]): void {
     for (const row of this.#rows(rows)) this.#locate(collection, row).pending.after = row
   }
 
@@ -45,7 +45,7 @@ export class Transaction {
    * Changes the row under `key`: with an immer recipe that edits a draft (unchanged sub-objects keep their
    * identity), or with a partial object whose fields replace the row's. The primary key must not change.
    */
-  update<T>(collection: Collection<T>, key: Key, change: ((draft: Draft<T>) => void) | Partial<T>): void {
+  update<T>(collection: Collection<T>, key: Key, change: ((draft: Draft<T>) => void) | Partial<NoInfer<T>>): void {
     const pending = this.#pendingOf(collection, key)
     const current = pending.after as T | undefined
     if (current === undefined) throw new MissingKeyError(collection.name, key, 'update')
