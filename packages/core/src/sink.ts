@@ -1,26 +1,32 @@
-import { KeyCollisionError, assert } from './errors'
+import { KeyCollisionError, OperatorError, assert } from './errors'
 import { keyId, type Key, type KeyId } from './key'
 import type { View } from './relation'
 import { SortedRows } from './sorted'
 import type { UndoLog } from './undo'
-import { KeyedZSet, deepEqual, type Change, type Delta, type Entry } from './zset'
+import { KeyedZSet, deepEqual, type Change, type Delta } from './zset'
 
 const NO_ROWS: readonly never[] = Object.freeze([])
 
 /** The rows of one partition of a view (the only partition, for a view that is not partitioned). */
 class Partition<T> {
-  readonly rows = new KeyedZSet<T>()
+  readonly rows: KeyedZSet<T>
   readonly sorted: SortedRows<T> | undefined
   /** The array `read` returns, rebuilt lazily after a step changes the partition. */
   snapshot: readonly T[] | undefined
 
   constructor(view: View<T, Key>) {
     this.sorted = view.order && new SortedRows<T>(view.order)
+    this.rows = this.sorted ? this.sorted.rows : new KeyedZSet<T>()
+  }
+
+  add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
+    if (this.sorted) this.sorted.add(key, id, row, weight, undo)
+    else this.rows.add(key, id, row, weight, undo)
   }
 
   read(): readonly T[] {
     return (this.snapshot ??= Object.freeze(
-      this.sorted ? this.sorted.rows() : Array.from(this.rows.entries.values(), (e) => e.row),
+      this.sorted ? this.sorted.toArray() : Array.from(this.rows.entries.values(), (e) => e.row),
     ))
   }
 }
@@ -42,9 +48,9 @@ export class ViewSink<T> {
 
   apply(delta: Delta<T>, undo: UndoLog): void {
     const { parts, view } = this
-    const touched = new Map<Partition<T>, { pid: KeyId; before: Map<KeyId, Entry<T> | undefined> }>()
+    const touched = new Map<Partition<T>, { pid: KeyId; before: Map<KeyId, { key: Key; row: T } | undefined> }>()
     for (const c of delta) {
-      const pid = view.partition ? keyId(view.partition(c.row)) : null
+      const pid = this.#partitionOf(c.row)
       let part = parts.get(pid)
       if (part === undefined) {
         const created = new Partition<T>(view)
@@ -57,16 +63,20 @@ export class ViewSink<T> {
       const id = keyId(c.key)
       if (!t.before.has(id)) {
         const e = part.rows.entries.get(id)
-        t.before.set(id, e && { key: e.key, row: e.row, weight: e.weight })
+        t.before.set(id, e && { key: e.key, row: e.row })
       }
-      part.rows.add(c.key, id, c.row, c.weight, undo)
-      part.sorted?.add(c.key, id, c.row, c.weight, undo)
+      try {
+        part.add(c.key, id, c.row, c.weight, undo)
+      } catch (cause) {
+        // Placing a row in an ordered view calls the view's sort value: user code.
+        throw new OperatorError([view.name], 'orderBy', { cause })
+      }
     }
     for (const [part, { pid, before }] of touched) {
       const diff: Change<T>[] = []
       for (const [id, was] of before) {
         const now = part.rows.entries.get(id)
-        if (now !== undefined && now.weight !== 1) {
+        if (now !== undefined && (now.weight !== 1 || now.others !== undefined)) {
           assert(now.weight > 0, () => `view '${view.name}' holds key ${JSON.stringify(now.key)} with weight ${now.weight}`)
           throw new KeyCollisionError(view.name, now.key)
         }
@@ -99,6 +109,17 @@ export class ViewSink<T> {
         parts.delete(pid)
         if (undo.active) undo.record(() => parts.set(pid, part))
       }
+    }
+  }
+
+  /** The partition id of a row. The partition function is user code: what it throws is an OperatorError. */
+  #partitionOf(row: T): KeyId {
+    const partition = this.view.partition
+    if (!partition) return null
+    try {
+      return keyId(partition(row))
+    } catch (cause) {
+      throw new OperatorError([this.view.name], 'partitionBy', { cause })
     }
   }
 

@@ -2,6 +2,7 @@ import { BTree } from './btree'
 import { compareValues, type Key, type KeyId } from './key'
 import type { Order } from './relation'
 import type { UndoLog } from './undo'
+import { KeyedZSet } from './zset'
 
 /** Where a row sits in an order: its sort value, then its key to break ties. */
 export interface SortKey {
@@ -9,13 +10,12 @@ export interface SortKey {
   readonly key: Key
 }
 
-/** A row held in sorted state. */
+/** A row placed in sorted state: the first row of its key while that row's weight is positive. */
 export interface SortedEntry<T> {
   readonly key: Key
   readonly id: KeyId
   readonly sortKey: SortKey
   row: T
-  weight: number
 }
 
 /** The comparator of an order: by value in its direction, then by key ascending (deterministic ties). */
@@ -25,10 +25,11 @@ export function sortKeyComparator(direction: 'asc' | 'desc'): (a: SortKey, b: So
 }
 
 /**
- * A keyed Z-set kept in sort order (a B+ tree): O(log n) per change, in-order iteration from the start.
- * Same "latest insert wins" rule as `KeyedZSet`; a row whose sort value changed moves.
+ * A keyed Z-set (same identity rules as `KeyedZSet`) whose rows are also kept in sort order in a B+
+ * tree: O(log n) per change and in-order iteration from the start.
  */
 export class SortedRows<T> {
+  readonly rows = new KeyedZSet<T>()
   readonly tree: BTree<SortKey, SortedEntry<T>>
   readonly byId = new Map<KeyId, SortedEntry<T>>()
   readonly compare: (a: SortKey, b: SortKey) => number
@@ -43,60 +44,52 @@ export class SortedRows<T> {
   }
 
   /**
-   * Adds `weight` of `row` under `key`; returns the sort keys the change touched (where the row was,
-   * where it is now), so callers can tell whether a window of the order moved.
+   * Adds `weight` of `row` under `key`; returns the sort keys where the key's placed row left and
+   * arrived (none when its placement did not change), so callers can tell whether a window moved.
    */
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): readonly SortKey[] {
-    const old = this.byId.get(id)
-    if (old === undefined) {
-      const entry: SortedEntry<T> = { key, id, sortKey: { value: this.order.value(row), key }, row, weight }
-      this.#put(entry, undo)
-      return [entry.sortKey]
+    this.rows.add(key, id, row, weight, undo)
+    const entry = this.rows.entries.get(id)
+    const target = entry && entry.weight > 0 ? entry.row : undefined
+    const placed = this.byId.get(id)
+    if (placed?.row === target) return []
+    const touched: SortKey[] = []
+    if (placed) {
+      this.#remove(placed, undo)
+      touched.push(placed.sortKey)
     }
-    const w = old.weight + weight
-    if (w === 0) {
-      this.#remove(old, undo)
-      return [old.sortKey]
+    if (target !== undefined) {
+      const sortKey = { value: this.order.value(target), key }
+      this.#put({ key, id, sortKey, row: target }, undo)
+      touched.push(sortKey)
     }
-    if (weight < 0) {
-      old.weight = w
-      if (undo.active) undo.record(() => (old.weight = w - weight))
-      return []
-    }
-    // A positive weight on a present key: the new row replaces the old one, possibly elsewhere.
-    const entry: SortedEntry<T> = { key, id, sortKey: { value: this.order.value(row), key }, row, weight: w }
-    this.#remove(old, undo)
-    this.#put(entry, undo)
-    return [old.sortKey, entry.sortKey]
+    return touched
   }
 
   #put(entry: SortedEntry<T>, undo: UndoLog): void {
-    const id = entry.id
     this.tree.set(entry.sortKey, entry)
-    this.byId.set(id, entry)
+    this.byId.set(entry.id, entry)
     if (undo.active)
       undo.record(() => {
         this.tree.delete(entry.sortKey)
-        this.byId.delete(id)
+        this.byId.delete(entry.id)
       })
   }
 
   #remove(entry: SortedEntry<T>, undo: UndoLog): void {
-    const id = entry.id
     this.tree.delete(entry.sortKey)
-    this.byId.delete(id)
+    this.byId.delete(entry.id)
     if (undo.active)
       undo.record(() => {
         this.tree.set(entry.sortKey, entry)
-        this.byId.set(id, entry)
+        this.byId.set(entry.id, entry)
       })
   }
 
-  /** Rows in order (each once, whatever its weight). */
-  rows(): T[] {
+  /** Rows in order. */
+  toArray(): T[] {
     const out: T[] = []
     for (const e of this.tree.values()) out.push(e.row)
     return out
   }
 }
-

@@ -15,18 +15,37 @@ export interface Change<T> {
 /** A Z-set of changes, the unit that flows along every edge of a circuit in one step. */
 export type Delta<T> = readonly Change<T>[]
 
-/** A row held in integrated state, with its accumulated weight. */
-export interface Entry<T> {
-  readonly key: Key
-  row: T
+/** Another distinct row held under the same key as an entry's first row. */
+export interface OtherRow<T> {
+  readonly row: T
   weight: number
 }
 
 /**
- * An integrated Z-set indexed by row key: the state of distinct, of view sinks and of each group of an
- * arrangement. Invariant: a key holds one row; when a positive weight is added under a key that is
- * present, the added row replaces the held one ("the latest insert wins"). That makes −old/+new and
- * +new/−old both leave `new` behind, so updates need no particular order inside a delta.
+ * The rows held in integrated state under one key. A well-formed keyed set has one row per key with
+ * weight 1; while a step's changes are being added a key may briefly hold several distinct rows (an
+ * update's −old/+new, a join's correction terms), and rows that are structurally equal share a weight.
+ */
+export interface Entry<T> {
+  readonly key: Key
+  /** The key's first distinct row. */
+  row: T
+  weight: number
+  /** The key's other distinct rows, if any. */
+  others: OtherRow<T>[] | undefined
+}
+
+/** Calls `fn` with every distinct row of an entry and its weight. */
+export function eachRow<T>(entry: Entry<T>, fn: (row: T, weight: number) => void): void {
+  fn(entry.row, entry.weight)
+  if (entry.others) for (const o of entry.others) fn(o.row, o.weight)
+}
+
+/**
+ * An integrated Z-set indexed by row key: the state of arrangements, distinct, top-K and view sinks.
+ * Element identity is (key, row by `deepEqual`): adding a row equal to one held under its key adds to
+ * that row's weight; a different row is held beside it. So the order of changes inside a delta never
+ * matters, which a "last write wins" map cannot promise.
  */
 export class KeyedZSet<T> {
   readonly entries = new Map<KeyId, Entry<T>>()
@@ -41,35 +60,48 @@ export class KeyedZSet<T> {
     return this.entries.get(keyId(key))
   }
 
-  /** Adds `weight` of `row` under `key`, recording how to undo it; returns the entry's new weight. */
-  add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): number {
+  /** Adds `weight` of `row` under `key` (whose id is `id`), recording how to undo it. */
+  add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
     const entries = this.entries
     const entry = entries.get(id)
     this.weight += weight
     if (entry === undefined) {
-      entries.set(id, { key, row, weight })
+      entries.set(id, { key, row, weight, others: undefined })
       if (undo.active)
         undo.record(() => {
           entries.delete(id)
           this.weight -= weight
         })
-      return weight
+      return
     }
-    const before = entry.row
-    const w = entry.weight + weight
-    if (w === 0) entries.delete(id)
-    else {
-      entry.weight = w
-      if (weight > 0) entry.row = row
-    }
-    if (undo.active)
+    if (undo.active) {
+      const { row: r, weight: w, others } = entry
+      const saved = others?.map((o) => ({ row: o.row, weight: o.weight }))
       undo.record(() => {
-        entry.weight = w - weight
-        entry.row = before
+        entry.row = r
+        entry.weight = w
+        entry.others = saved
         entries.set(id, entry)
         this.weight -= weight
       })
-    return w
+    }
+    if (entry.row === row || deepEqual(entry.row, row)) entry.weight += weight
+    else {
+      const others = (entry.others ??= [])
+      const other = others.find((o) => o.row === row || deepEqual(o.row, row))
+      if (other === undefined) others.push({ row, weight })
+      else if ((other.weight += weight) === 0) others.splice(others.indexOf(other), 1)
+      if (others.length === 0) entry.others = undefined
+    }
+    if (entry.weight === 0) {
+      const next = entry.others?.shift()
+      if (next === undefined) entries.delete(id)
+      else {
+        entry.row = next.row
+        entry.weight = next.weight
+        if (entry.others!.length === 0) entry.others = undefined
+      }
+    }
   }
 }
 

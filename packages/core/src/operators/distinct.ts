@@ -1,7 +1,15 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { KeyedZSet, type Change, type Delta, type Entry } from '../zset'
+import { KeyedZSet, eachRow, type Change, type Delta, type Entry } from '../zset'
 import type { UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
+
+/** What distinct shows for a key: its first row, while the key's total weight is positive. */
+function shown<T>(e: Entry<T> | undefined): { key: Key; row: T } | undefined {
+  if (e === undefined) return undefined
+  let total = 0
+  eachRow(e, (_row, w) => (total += w))
+  return total > 0 ? { key: e.key, row: e.row } : undefined
+}
 
 /**
  * distinct, by DBSP's H rule: a key is in the output while its integrated weight is positive, so only
@@ -21,20 +29,16 @@ export class DistinctOperator extends BaseOperator {
   step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
     const { state, key } = this
     // For each touched key, what it was before this step: the row shown, or undefined if absent.
-    const before = new Map<KeyId, Entry<unknown> | undefined>()
+    const before = new Map<KeyId, { key: Key; row: unknown } | undefined>()
     for (const c of delta!) {
       const k = key ? key(c.row) : c.key
       const id = keyId(k)
-      if (!before.has(id)) {
-        const e = state.entries.get(id)
-        before.set(id, e && e.weight > 0 ? { key: e.key, row: e.row, weight: 1 } : undefined)
-      }
+      if (!before.has(id)) before.set(id, shown(state.entries.get(id)))
       state.add(k, id, c.row, c.weight, undo)
     }
     const out: Change<unknown>[] = []
     for (const [id, was] of before) {
-      const e = state.entries.get(id)
-      const now = e && e.weight > 0 ? e : undefined
+      const now = shown(state.entries.get(id))
       if (was && now && was.row === now.row) continue
       if (was) out.push({ key: was.key, row: was.row, weight: -1 })
       if (now) out.push({ key: now.key, row: now.row, weight: 1 })

@@ -1,5 +1,5 @@
-import type { KeyId } from '../key'
-import type { Change, Delta } from '../zset'
+import type { Key, KeyId } from '../key'
+import { eachRow, type Change, type Delta } from '../zset'
 import type { Arrangement, Indexed } from './arrangement'
 import { BaseOperator } from './operator'
 
@@ -35,26 +35,30 @@ export class JoinOperator extends BaseOperator {
     const db = this.right.pending
     for (const { indexId, change: a } of da) {
       const group = indexId === null ? undefined : this.right.lookup(indexId)
-      if (group) for (const b of group.rows.entries.values()) out.push(pair(a, b, a.weight * b.weight))
+      if (group)
+        for (const b of group.rows.entries.values())
+          eachRow(b, (row, weight) => out.push(pair(a.key, a.row, b.key, row, a.weight * weight)))
     }
     for (const { indexId, change: b } of db) {
       const group = indexId === null ? undefined : this.left.lookup(indexId)
-      if (group) for (const a of group.rows.entries.values()) out.push(pair(a, b, a.weight * b.weight))
+      if (group)
+        for (const a of group.rows.entries.values())
+          eachRow(a, (row, weight) => out.push(pair(a.key, row, b.key, b.row, weight * b.weight)))
     }
     if (da.length > 0 && db.length > 0) {
       const dbByKey = indexPending(db)
       for (const { indexKey, indexId, change: a } of da) {
         if (indexKey == null) continue
-        for (const { change: b } of dbByKey.get(indexId) ?? []) out.push(pair(a, b, a.weight * b.weight))
+        for (const { change: b } of dbByKey.get(indexId) ?? []) out.push(pair(a.key, a.row, b.key, b.row, a.weight * b.weight))
       }
     }
     return out
   }
 }
 
-const pair = (a: Change<unknown>, b: Change<unknown>, weight: number): Change<unknown> => ({
-  key: [a.key, b.key],
-  row: [a.row, b.row],
+const pair = (aKey: Key, a: unknown, bKey: Key, b: unknown, weight: number): Change<unknown> => ({
+  key: [aKey, bKey],
+  row: [a, b],
   weight,
 })
 
@@ -86,12 +90,9 @@ export class MatchJoinOperator extends BaseOperator {
       if (indexKey != null) db.set(indexId, (db.get(indexId) ?? 0) + change.weight)
     const weightBefore = (id: KeyId) => right.lookup(id)?.rows.weight ?? 0
 
-    // Δa against b as of the end of this step.
-    for (const { indexKey, indexId, change } of this.left.pending) {
-      const matched = indexKey != null && weightBefore(indexId) + (db.get(indexId) ?? 0) > 0
-      if (matched === keep) out.push(change)
-    }
-    // Keys whose match flipped: I(a) as of the previous step enters or leaves (Δa was handled above).
+    // Keys whose match flipped: I(a) as of the previous step enters or leaves. This goes before Δa: keyed
+    // state downstream keeps the row added last, so an updated row's −old/+new must come after the old
+    // row's re-entry, or the old row would be left standing.
     for (const [id, dw] of db) {
       const before = weightBefore(id)
       const wasMatched = before > 0
@@ -100,7 +101,12 @@ export class MatchJoinOperator extends BaseOperator {
       const group = this.left.lookup(id)
       if (!group) continue
       const sign = isMatched === keep ? 1 : -1
-      for (const a of group.rows.entries.values()) out.push({ key: a.key, row: a.row, weight: sign * a.weight })
+      for (const a of group.rows.entries.values()) eachRow(a, (row, weight) => out.push({ key: a.key, row, weight: sign * weight }))
+    }
+    // Δa against b as of the end of this step.
+    for (const { indexKey, indexId, change } of this.left.pending) {
+      const matched = indexKey != null && weightBefore(indexId) + (db.get(indexId) ?? 0) > 0
+      if (matched === keep) out.push(change)
     }
     return out
   }
