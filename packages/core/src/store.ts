@@ -117,13 +117,13 @@ export class Store {
   }
 
   /** The current rows of a view (in order for ordered views; one partition when given) or collection. */
-  read<T, P extends Key = never>(source: Readable<T, P>, partition?: P): readonly T[] {
+  read<T, P extends Key = never>(source: Readable<T, P>, partition?: NoInfer<P>): readonly T[] {
     if (source instanceof Collection) return this.#readTable(source.source) as readonly T[]
     return this.#sink(source).read(partition) as readonly T[]
   }
 
   /** One row of a view or collection by key, or undefined. */
-  get<T, P extends Key = never>(source: Readable<T, P>, key: Key, partition?: P): T | undefined {
+  get<T, P extends Key = never>(source: Readable<T, P>, key: Key, partition?: NoInfer<P>): T | undefined {
     if (source instanceof Collection) return this.#table(source.source).table.entries.get(keyId(key))?.row as T | undefined
     return this.#sink(source).get(key, partition) as T | undefined
   }
@@ -134,7 +134,7 @@ export class Store {
    * after the commit. A listener that throws does not affect other listeners or the store. Returns the
    * function that unsubscribes.
    */
-  subscribe<T, P extends Key = never>(source: Readable<T, P>, listener: Listener<T>, partition?: P): () => void {
+  subscribe<T, P extends Key = never>(source: Readable<T, P>, listener: Listener<T>, partition?: NoInfer<P>): () => void {
     if (source instanceof Collection) this.#table(source.source)
     else this.#sink(source)
     let subs = this.#subscribers.get(source as AnyReadable)

@@ -2,7 +2,7 @@ import { produce, type Draft } from 'immer'
 import { DuplicateKeyError, InvalidRowError, MissingKeyError, UsageError } from './errors'
 import { isKey, keyId, type Key, type KeyId } from './key'
 import type { Collection, Source } from './relation'
-import type { Change, Delta, KeyedZSet } from './zset'
+import { deepEqual, type Change, type Delta, type KeyedZSet } from './zset'
 
 interface PendingRow {
   readonly key: Key
@@ -79,7 +79,8 @@ export class Transaction {
     for (const [source, rows] of this.#pending) {
       const delta: Change<unknown>[] = []
       for (const { key, before, after } of rows.values()) {
-        if (before === after) continue
+        // An update to an equal row changes nothing: the stored row keeps its identity, no diff, no version.
+        if (deepEqual(before, after)) continue
         if (before !== undefined) delta.push({ key, row: before, weight: -1 })
         if (after !== undefined) delta.push({ key, row: after, weight: 1 })
       }
