@@ -8,6 +8,7 @@ import { InputOperator } from './operators/input'
 import { JoinOperator, MatchJoinOperator, PadOperator } from './operators/join'
 import { FlatMapOperator, MapOperator } from './operators/map'
 import { EMPTY, type Operator } from './operators/operator'
+import { RecursiveOperator } from './operators/recursive'
 import { TopKOperator } from './operators/top-k'
 import { NegateOperator, UnionOperator } from './operators/union'
 import { selectorFn, type Plan, type Selector, type Source, type View } from './relation'
@@ -24,6 +25,8 @@ export interface OperatorInfo {
   readonly views: readonly string[]
   /** Rows or groups held in the operator's state. */
   readonly state: number
+  /** Rows touched so far, for operators that count their work (recursive views). */
+  readonly work?: number
 }
 
 /**
@@ -112,6 +115,7 @@ export class Circuit {
       inputs: op.inputs.map((i) => i.index),
       views: [...op.views],
       state: op.stateSize(),
+      ...(op instanceof RecursiveOperator ? { work: op.work } : {}),
     }))
   }
 
@@ -168,6 +172,10 @@ export class Circuit {
         return this.#add(new DistinctOperator(this.#compile(plan.input), plan.key))
       case 'orderBy':
         return this.#compile(plan.input)
+      case 'recursive':
+        return this.#add(new RecursiveOperator(plan, (p) => this.#compile(p)))
+      case 'variable':
+        throw new UsageError('a recursive body used its `self` relation outside of recursive()')
       case 'limit':
         return this.#add(new TopKOperator(this.#compile(plan.input), plan.order, plan.limit, plan.offset, plan.per))
     }

@@ -72,6 +72,23 @@ export class KeyCollisionError extends SteppingError {
   }
 }
 
+/**
+ * A recursive view did not reach a fixpoint within its `maxIterations` (a body that keeps producing new
+ * rows, such as a map that counts up). The transaction was rolled back.
+ */
+export class RecursionLimitError extends SteppingError {
+  override name = 'RecursionLimitError'
+  constructor(
+    readonly views: readonly string[],
+    readonly maxIterations: number,
+  ) {
+    super(
+      `recursive view ${views.map((v) => `'${v}'`).join(', ')} did not reach a fixpoint in ${maxIterations} iterations; ` +
+        `make sure its step stops producing new rows, or raise recursive(…, { maxIterations })`,
+    )
+  }
+}
+
 /** A store was asked about a view, collection or partition it does not have, or misused otherwise. */
 export class UsageError extends SteppingError {
   override name = 'UsageError'

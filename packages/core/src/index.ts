@@ -1,5 +1,5 @@
-export { collection, view, Collection, Relation, OrderedRelation, PartitionedRelation, View } from './relation'
-export type { CollectionOptions, Direction, Grouped, KeyField, LimitOptions, Order, Plan, Selector, Source } from './relation'
+export { collection, view, recursive, Collection, Relation, OrderedRelation, PartitionedRelation, View } from './relation'
+export type { RecursiveOptions, CollectionOptions, Direction, Grouped, KeyField, LimitOptions, Order, Plan, Selector, Source } from './relation'
 export { count, sum, avg, min, max, reducer } from './aggregates'
 export type { Aggregate, AggregateResult, AggregateState } from './aggregates'
 export { createStore, Store } from './store'
@@ -19,5 +19,6 @@ export {
   InvalidRowError,
   OperatorError,
   KeyCollisionError,
+  RecursionLimitError,
   UsageError,
 } from './errors'

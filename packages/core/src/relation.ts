@@ -42,6 +42,14 @@ export type Plan =
     }
   | { readonly kind: 'distinct'; readonly input: Plan; readonly key: Fn<unknown, Key> | undefined }
   | { readonly kind: 'orderBy'; readonly input: Plan; readonly order: Order }
+  | { readonly kind: 'variable'; readonly id: symbol }
+  | {
+      readonly kind: 'recursive'
+      readonly seed: Plan
+      readonly body: Plan
+      readonly variable: symbol
+      readonly maxIterations: number
+    }
   | {
       readonly kind: 'limit'
       readonly input: Plan
@@ -228,6 +236,40 @@ export class PartitionedRelation<T, P extends Key> {
 export interface Source {
   readonly name: string
   readonly key: Fn<unknown, Key>
+}
+
+/** Options of `recursive`. */
+export interface RecursiveOptions {
+  /**
+   * Inner iterations allowed per transaction before the recursion is declared divergent (a body that
+   * keeps making new rows): the transaction then fails with a `RecursionLimitError`. Default 10,000.
+   */
+  readonly maxIterations?: number
+}
+
+/**
+ * A recursive relation: the least fixpoint of `result = distinct(seed ∪ step(result))`. `step` receives
+ * the relation being defined and may use filter, map, flatMap, union, except, distinct and inner joins
+ * (with input collections, other relations, or itself). Maintained incrementally as DBSP's nested
+ * fixpoint: a change costs work in proportion to the derivations it adds or removes, and deletions are
+ * exact, including those that cut a cycle. Rows are distinct by key and content.
+ *
+ * @example every ancestor/descendant pair of a comment tree, with depth
+ * recursive(comments.map((c) => ({ ancestor: c.id, id: c.id, depth: 0 }), { key: (r) => [r.ancestor, r.id] }),
+ *   (self) => self.join(comments, 'id', 'parentId')
+ *     .map(([d, c]) => ({ ancestor: d.ancestor, id: c.id, depth: d.depth + 1 }), { key: (r) => [r.ancestor, r.id] }))
+ */
+export function recursive<T>(
+  seed: Relation<T>,
+  step: (self: Relation<T>) => Relation<T>,
+  options: RecursiveOptions = {},
+): Relation<T> {
+  const variable = Symbol('self')
+  const body = step(new Relation<T>({ kind: 'variable', id: variable }))
+  const maxIterations = options.maxIterations ?? 10_000
+  if (!Number.isInteger(maxIterations) || maxIterations < 1)
+    throw new RangeError(`recursive: maxIterations must be a positive integer, got ${maxIterations}`)
+  return new Relation({ kind: 'recursive', seed: seed.plan, body: body.plan, variable, maxIterations })
 }
 
 /** Options of `collection`. */
