@@ -31,8 +31,8 @@ describe('recursive: comment trees', () => {
         for (const edits of steps) {
           store.transact((tx) => {
             for (const { kind, pick, pick2 } of edits) {
-              const all = [...store.read(comments)]
-              const live = all.filter((c) => tx.get(comments, c.id) !== undefined)
+              // Rows as this transaction sees them, so two moves in one transaction cannot make a cycle.
+              const live = store.read(comments).flatMap((c) => tx.get(comments, c.id) ?? [])
               const target = live.length ? live[pick % live.length] : undefined
               if (kind === 'add' || !target) {
                 const parent = target && pick2 % 4 !== 0 ? target.id : null
