@@ -78,14 +78,18 @@ export class Circuit {
     for (const [source, delta] of inputs) outs[this.input(source).index] = delta
     const flushers: Operator[] = []
     for (const op of ops) {
-      if (op.inputs.length === 0) continue
-      let changed = false
-      const ins = op.inputs.map((i) => {
-        const d = outs[i.index]!
-        if (d.length > 0) changed = true
-        return d
-      })
-      if (!changed) continue
+      const from = op.inputs
+      if (from.length === 0) continue
+      let ins: Delta<unknown>[]
+      if (from.length === 1) {
+        // The common case, without a closure: most operators have one input.
+        const d = outs[from[0]!.index]!
+        if (d.length === 0) continue
+        ins = [d]
+      } else {
+        ins = from.map((i) => outs[i.index]!)
+        if (ins.every((d) => d.length === 0)) continue
+      }
       try {
         outs[op.index] = op.step(ins, undo)
       } catch (error) {

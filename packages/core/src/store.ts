@@ -2,7 +2,7 @@ import { Circuit, type OperatorInfo } from './circuit'
 import { UsageError } from './errors'
 import { keyId, type Key, type KeyId } from './key'
 import { Collection, View, type Source } from './relation'
-import { memoryStorage, type Storage } from './storage'
+import type { Storage } from './storage'
 import { Transaction } from './transaction'
 import { UndoLog } from './undo'
 import { KeyedZSet, type Change, type Delta } from './zset'
@@ -19,7 +19,10 @@ export interface StoreOptions {
   readonly views?: readonly View<unknown, Key>[]
   /** Collections to hold even though no view reads them. */
   readonly collections?: readonly { readonly source: Source }[]
-  /** Where inputs are persisted; in memory by default. */
+  /**
+   * Where inputs are persisted. Without one the store lives in memory only (its own tables are the
+   * state); pass `memoryStorage()` to keep a commit log and reopen a second store on it.
+   */
   readonly storage?: Storage
   /** Called when a listener throws; the default logs with `console.error`. */
   readonly onListenerError?: (error: unknown, source: string) => void
@@ -68,7 +71,7 @@ type AnyReadable = View<unknown, Key> | Collection<unknown>
 export class Store {
   readonly #circuit: Circuit
   readonly #tables = new Map<Source, { table: KeyedZSet<unknown>; snapshot: readonly unknown[] | undefined }>()
-  readonly #storage: Storage
+  readonly #storage: Storage | undefined
   readonly #undo = new UndoLog()
   readonly #subscribers = new Map<AnyReadable, Subscribers>()
   readonly #onListenerError: (error: unknown, source: string) => void
@@ -81,7 +84,7 @@ export class Store {
     this.#circuit = new Circuit(options.views ?? [])
     for (const c of options.collections ?? []) this.#circuit.input(c.source)
     for (const source of this.#circuit.inputs.keys()) this.#table(source)
-    this.#storage = options.storage ?? memoryStorage()
+    this.#storage = options.storage
     this.#onListenerError = options.onListenerError ?? ((error, source) => console.error(`stepping: a listener of '${source}' threw`, error))
     this.#load()
   }
@@ -190,11 +193,11 @@ export class Store {
 
   /** Closes the storage. The store must not be used afterwards. */
   close(): void {
-    this.#storage.close?.()
+    this.#storage?.close?.()
   }
 
   #load(): void {
-    const stored = this.#storage.load()
+    const stored = this.#storage?.load()
     if (stored === undefined) return
     const byName = new Map<string, Source>()
     for (const source of this.#circuit.inputs.keys()) byName.set(source.name, source)
@@ -220,9 +223,11 @@ export class Store {
     const version = this.#version + 1
     try {
       this.#circuit.step(inputs, this.#undo)
-      const changes = new Map<string, Delta<unknown>>()
-      for (const [source, delta] of inputs) changes.set(source.name, delta)
-      this.#storage.append({ version, changes })
+      if (this.#storage) {
+        const changes = new Map<string, Delta<unknown>>()
+        for (const [source, delta] of inputs) changes.set(source.name, delta)
+        this.#storage.append({ version, changes })
+      }
     } catch (error) {
       this.#undo.rollback()
       this.#circuit.reset()
