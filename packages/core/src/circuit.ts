@@ -29,6 +29,12 @@ export interface OperatorInfo {
   readonly work?: number
 }
 
+/** A step restricted to a newly added view: only its operators run, only its sink integrates. */
+export interface CatchUp {
+  readonly view: View<unknown, Key>
+  readonly operators: ReadonlySet<Operator>
+}
+
 /**
  * The DBSP circuit of a store's views: operators in topological order, compiled from the views' plans.
  * A plan node used by several views compiles once, and every join that indexes the same stream by the
@@ -38,19 +44,70 @@ export class Circuit {
   readonly operators: Operator[] = []
   readonly inputs = new Map<Source, InputOperator>()
   readonly sinks = new Map<View<unknown, Key>, { sink: ViewSink<unknown>; operator: Operator }>()
-  readonly #compiled = new Map<Plan, Operator>()
-  readonly #arrangements = new Map<Operator, Map<Selector<unknown>, Arrangement>>()
+  // Where compiled plan nodes and arrangements are looked up for sharing. Views given to the constructor
+  // share one scope; a view added later gets a fresh one, so that its operators (all new) can be caught up
+  // with the current inputs without replaying operators that already hold state.
+  #compiled = new Map<Plan, Operator>()
+  #arrangements = new Map<Operator, Map<Selector<unknown>, Arrangement>>()
   #outputs: Delta<unknown>[] = []
 
   constructor(views: readonly View<unknown, Key>[]) {
-    const names = new Set<string>()
-    for (const view of views) {
-      if (names.has(view.name)) throw new UsageError(`two views are named '${view.name}'`)
-      names.add(view.name)
-      const operator = this.#compile(view.plan)
-      this.sinks.set(view, { sink: new ViewSink(view), operator })
-      markViews(operator, view.name)
+    for (const view of views) this.#attach(view)
+  }
+
+  #attach(view: View<unknown, Key>): { sink: ViewSink<unknown>; operator: Operator } {
+    for (const other of this.sinks.keys())
+      if (other.name === view.name) throw new UsageError(`two views are named '${view.name}'`)
+    const operator = this.#compile(view.plan)
+    const entry = { sink: new ViewSink(view), operator }
+    this.sinks.set(view, entry)
+    markViews(operator, view.name)
+    return entry
+  }
+
+  /**
+   * Adds a view to a running circuit. Its operators are all new (nothing is shared with existing ones but
+   * the inputs), so a step restricted to them (the returned `CatchUp`) that feeds every input row brings
+   * them to the current state.
+   */
+  addView(view: View<unknown, Key>): CatchUp {
+    const first = this.operators.length
+    const scope = { compiled: this.#compiled, arrangements: this.#arrangements }
+    this.#compiled = new Map()
+    this.#arrangements = new Map()
+    try {
+      this.#attach(view)
+    } catch (error) {
+      this.#truncate(first)
+      throw error
+    } finally {
+      this.#compiled = scope.compiled
+      this.#arrangements = scope.arrangements
     }
+    return { view, operators: new Set(this.operators.slice(first)) }
+  }
+
+  /** Removes a view, and every operator no other view uses. */
+  removeView(view: View<unknown, Key>): void {
+    const entry = this.sinks.get(view)
+    if (!entry) return
+    this.sinks.delete(view)
+    for (const op of this.operators) op.views.delete(view.name)
+    const kept = this.operators.filter((op) => op.views.size > 0 || op.inputs.length === 0)
+    const removed = new Set(this.operators.filter((op) => !kept.includes(op)))
+    this.operators.length = 0
+    for (const op of kept) this.#add(op)
+    for (const [plan, op] of this.#compiled) if (removed.has(op)) this.#compiled.delete(plan)
+    for (const [op, bySelector] of this.#arrangements) {
+      if (removed.has(op)) this.#arrangements.delete(op)
+      else for (const [selector, arr] of bySelector) if (removed.has(arr)) bySelector.delete(selector)
+    }
+  }
+
+  /** Drops operators added from position `first` on (a view that failed to compile or to catch up). */
+  #truncate(first: number): void {
+    const dropped = this.operators.splice(first)
+    for (const op of dropped) if (op instanceof InputOperator) this.inputs.delete(op.source)
   }
 
   /** The input operator of a collection, created on first use (a store may hold collections no view reads). */
@@ -70,7 +127,7 @@ export class Circuit {
    * outputs into their sinks, then lets arrangements integrate. Throws (with state partly changed) if a
    * user function throws: the caller rolls `undo` back and calls `reset`.
    */
-  step(inputs: ReadonlyMap<Source, Delta<unknown>>, undo: UndoLog): void {
+  step(inputs: ReadonlyMap<Source, Delta<unknown>>, undo: UndoLog, only?: CatchUp): void {
     const ops = this.operators
     const outs = this.#outputs
     outs.length = ops.length
@@ -79,7 +136,7 @@ export class Circuit {
     const flushers: Operator[] = []
     for (const op of ops) {
       const from = op.inputs
-      if (from.length === 0) continue
+      if (from.length === 0 || (only && !only.operators.has(op))) continue
       let ins: Delta<unknown>[]
       if (from.length === 1) {
         // The common case, without a closure: most operators have one input.
@@ -97,9 +154,9 @@ export class Circuit {
       }
       if (op.flush) flushers.push(op)
     }
-    for (const { sink, operator } of this.sinks.values()) {
+    for (const [view, { sink, operator }] of this.sinks) {
       const d = outs[operator.index]!
-      if (d.length > 0) sink.apply(d, undo)
+      if (d.length > 0 && (!only || only.view === view)) sink.apply(d, undo)
     }
     for (const op of flushers) op.flush!(undo)
   }

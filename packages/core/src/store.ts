@@ -159,6 +159,54 @@ export class Store {
     }
   }
 
+  /**
+   * Adds a view to a running store and brings it up to date with the current inputs (its operators are
+   * new; existing views are not touched and no version is committed). Adding a view the store has is a
+   * no-op. If a function in the view throws on the current rows, the view is not added and the error
+   * (an `OperatorError`) is rethrown.
+   */
+  addView<T, P extends Key>(view: View<T, P>): void {
+    const v: View<unknown, Key> = view
+    if (this.#circuit.sinks.has(v)) return
+    if (this.#inTransaction) throw new UsageError('addView was called inside a transaction')
+    const catchUp = this.#circuit.addView(v)
+    for (const source of this.#circuit.inputs.keys()) this.#table(source)
+    const inputs = new Map<Source, Delta<unknown>>()
+    for (const [source, { table }] of this.#tables)
+      if (table.size > 0) inputs.set(source, Array.from(table.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 })))
+    try {
+      this.#circuit.step(inputs, this.#undo, catchUp)
+    } catch (error) {
+      this.#undo.rollback()
+      this.#circuit.reset()
+      this.#circuit.removeView(v)
+      throw error
+    }
+    this.#undo.clear()
+    this.#circuit.reset()
+  }
+
+  /**
+   * Removes a view from the store, with every operator no other view uses; its subscribers hear nothing
+   * more. The view can be added again later (it is rebuilt from the inputs).
+   */
+  removeView<T, P extends Key>(view: View<T, P>): void {
+    if (this.#inTransaction) throw new UsageError('removeView was called inside a transaction')
+    const v: View<unknown, Key> = view
+    const subs = this.#subscribers.get(v)
+    if (subs) {
+      for (const s of subs.all) s.active = false
+      for (const set of subs.byPartition.values()) for (const s of set) s.active = false
+      this.#subscribers.delete(v)
+    }
+    this.#circuit.removeView(v)
+  }
+
+  /** True when the store maintains `view`. */
+  hasView<T, P extends Key>(view: View<T, P>): boolean {
+    return this.#circuit.sinks.has(view)
+  }
+
   /** The circuit: every operator with its kind, inputs, views and state size; every view and collection. */
   describe(): StoreDescription {
     const count = (r: AnyReadable) => {
