@@ -24,14 +24,16 @@ export interface StoredState {
  *
  * Contract:
  * - `load` is called once, when the store is created, and returns what the last `append` left (or
- *   undefined for a new store). The store rebuilds every view from it.
+ *   undefined for a new store). The store rebuilds every view from it. A storage that must read
+ *   asynchronously returns a promise: the store is then not ready (`store.ready`, `store.isReady`)
+ *   until it settles, and refuses transactions meanwhile.
  * - `append` is called once per committed transaction, in version order, before any subscriber hears of
  *   it. It must persist the whole record or nothing. If it throws, the store rolls the transaction back
  *   and rethrows: the store's memory never runs ahead of what storage accepted.
  * - A storage belongs to one store at a time.
  */
 export interface Storage {
-  load(): StoredState | undefined
+  load(): StoredState | undefined | Promise<StoredState | undefined>
   append(commit: CommitRecord): void
   close?(): void
 }

@@ -2,7 +2,7 @@ import { Circuit, type OperatorInfo } from './circuit'
 import { UsageError } from './errors'
 import { keyId, type Key, type KeyId } from './key'
 import { Collection, View, type Source } from './relation'
-import type { Storage } from './storage'
+import type { Storage, StoredState } from './storage'
 import { Transaction } from './transaction'
 import { UndoLog } from './undo'
 import { KeyedZSet, type Change, type Delta } from './zset'
@@ -77,6 +77,8 @@ export class Store {
   readonly #onListenerError: (error: unknown, source: string) => void
   #version = 0
   #inTransaction = false
+  #loading = false
+  #failed: unknown = undefined
   #queue: Notification[] = []
   #delivering = false
 
@@ -86,7 +88,20 @@ export class Store {
     for (const source of this.#circuit.inputs.keys()) this.#table(source)
     this.#storage = options.storage
     this.#onListenerError = options.onListenerError ?? ((error, source) => console.error(`stepping: a listener of '${source}' threw`, error))
-    this.#load()
+    this.ready = this.#load()
+    // A rejected `ready` nobody awaits must not crash the process: the failure is reported by transact.
+    this.ready.catch(() => undefined)
+  }
+
+  /**
+   * Settles once the store has loaded its storage: at once for synchronous storage (memory, SQLite),
+   * later for asynchronous storage (IndexedDB). Rejects with the storage's error if loading failed.
+   */
+  readonly ready: Promise<void>
+
+  /** False while an asynchronous storage is still loading (views read empty until then). */
+  get isReady(): boolean {
+    return !this.#loading && this.#failed === undefined
   }
 
   /** The version of the last committed transaction (0 for a new, empty store). */
@@ -102,6 +117,8 @@ export class Store {
    */
   transact<R>(fn: (tx: Transaction) => R): R {
     if (this.#inTransaction) throw new UsageError('transact was called inside a transaction; transactions do not nest')
+    if (this.#failed !== undefined) throw new UsageError('this store failed to load from its storage', { cause: this.#failed })
+    if (this.#loading) throw new UsageError('the store is still loading from its storage; await store.ready first')
     const tx = new Transaction((source) => this.#table(source).table)
     let result: R
     this.#inTransaction = true
@@ -244,8 +261,28 @@ export class Store {
     this.#storage?.close?.()
   }
 
-  #load(): void {
-    const stored = this.#storage?.load()
+  /** Starts loading from storage: at once when `load` is synchronous, else when its promise settles. */
+  #load(): Promise<void> {
+    const loaded = this.#storage?.load()
+    if (!isPromise(loaded)) {
+      this.#restore(loaded)
+      return Promise.resolve()
+    }
+    this.#loading = true
+    return loaded.then(
+      (stored) => {
+        this.#loading = false
+        this.#restore(stored)
+      },
+      (error: unknown) => {
+        this.#failed = error
+        throw error
+      },
+    )
+  }
+
+  /** Feeds what storage held through the circuit as one step, and tells the subscribers already there. */
+  #restore(stored: StoredState | undefined): void {
     if (stored === undefined) return
     const byName = new Map<string, Source>()
     for (const source of this.#circuit.inputs.keys()) byName.set(source.name, source)
@@ -261,10 +298,12 @@ export class Store {
       this.#circuit.step(inputs, this.#undo)
     } finally {
       this.#undo.active = true
-      this.#circuit.reset()
     }
     this.#applyToTables(inputs)
     this.#version = stored.version
+    this.#enqueue(inputs, stored.version)
+    this.#circuit.reset()
+    this.#deliver()
   }
 
   #commit(inputs: Map<Source, Delta<unknown>>): void {
@@ -370,3 +409,6 @@ export class Store {
 export function createStore(options: StoreOptions = {}): Store {
   return new Store(options)
 }
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
