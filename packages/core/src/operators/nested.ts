@@ -187,7 +187,16 @@ class JoinSide {
   }
 
   commit(undo: UndoLog): void {
-    for (const { i, id, e } of this.log) {
+    const log = this.log
+    this.#apply(log, 1)
+    // Weights are integers and empty buckets are dropped, so folding the same log back in with the
+    // opposite sign restores the past exactly: one closure per step instead of one per element.
+    if (undo.active && log.length > 0) undo.record(() => this.#apply(log, -1))
+    this.reset()
+  }
+
+  #apply(log: readonly { i: number; id: KeyId; e: Elem }[], sign: 1 | -1): void {
+    for (const { i, id, e } of log) {
       let byIter = this.past.get(id)
       if (byIter === undefined) this.past.set(id, (byIter = new Map()))
       let bag = byIter.get(i)
@@ -195,34 +204,15 @@ class JoinSide {
         byIter.set(i, (bag = new Bag()))
         this.pastAt.set(i, (this.pastAt.get(i) ?? 0) + 1)
       }
-      const before = bag.elems.get(e.id)
-      bag.add(e)
-      const b = bag
-      const m = byIter
-      if (b.elems.size === 0) {
-        m.delete(i)
-        this.pastAt.set(i, this.pastAt.get(i)! - 1)
-        if (this.pastAt.get(i) === 0) this.pastAt.delete(i)
-        if (m.size === 0) this.past.delete(id)
+      bag.add(sign === 1 ? e : { ...e, weight: -e.weight })
+      if (bag.elems.size === 0) {
+        byIter.delete(i)
+        const n = this.pastAt.get(i)! - 1
+        if (n === 0) this.pastAt.delete(i)
+        else this.pastAt.set(i, n)
+        if (byIter.size === 0) this.past.delete(id)
       }
-      if (undo.active)
-        undo.record(() => {
-          if (!this.past.has(id)) this.past.set(id, m)
-          if (!m.has(i)) {
-            m.set(i, b)
-            this.pastAt.set(i, (this.pastAt.get(i) ?? 0) + 1)
-          }
-          if (before) b.elems.set(e.id, before)
-          else b.elems.delete(e.id)
-          if (b.elems.size === 0) {
-            m.delete(i)
-            this.pastAt.set(i, this.pastAt.get(i)! - 1)
-            if (this.pastAt.get(i) === 0) this.pastAt.delete(i)
-            if (m.size === 0) this.past.delete(id)
-          }
-        })
     }
-    this.reset()
   }
 
   reset(): void {
@@ -339,7 +329,8 @@ interface Watched {
  * distinct on a 2-D stream, by DBSP's nested H rule: with x(i) the integral up to iteration i,
  *   δ[t][i] = H(x_t(i)) − H(x_{t−1}(i)) − H(x_t(i−1)) + H(x_{t−1}(i−1)),  H(w) = w > 0 ? 1 : 0.
  * Only elements this step touched can have a non-zero δ; each is watched, with running sums, until the
- * fixpoint ends. This is what makes deletions exact, cycles included: an element stays while some
+ * fixpoint ends, and looked at only at iterations where it changes or its past holds a weight (elsewhere
+ * δ is zero). This is what makes deletions exact, cycles included: an element stays while some
  * derivation of it remains at some iteration, and leaves when none does.
  */
 export class NestedDistinct implements NestedOp {
@@ -348,6 +339,8 @@ export class NestedDistinct implements NestedOp {
   readonly past = new Map<string, { e: Elem; byIter: Map<number, number> }>()
   readonly pastAt = new Map<number, number>()
   #watched = new Map<string, Watched>()
+  /** Watched elements by the later iterations at which their past holds a weight. */
+  #due = new Map<number, Set<Watched>>()
 
   constructor(
     readonly inputs: readonly NestedOp[],
@@ -355,21 +348,31 @@ export class NestedDistinct implements NestedOp {
   ) {}
 
   iterate(i: number, [d]: readonly Elem[][]): Elem[] {
+    // δ is zero for an element with neither a change nor a past weight at iteration i, so only those
+    // with one are looked at: this iteration's input, and watched elements whose past has iteration i.
+    const candidates = new Set<Watched>(this.#due.get(i))
+    this.#due.delete(i)
     for (const e of d!) {
       this.counter.work++
       let w = this.#watched.get(e.id)
       if (w === undefined) {
         const past = this.past.get(e.id)?.byIter ?? new Map<number, number>()
         let sum = 0
-        for (const [it, weight] of past) if (it < i) sum += weight
-        w = { e, past, current: new Map(), oldSum: sum, newSum: sum }
+        for (const [it, weight] of past) {
+          if (it < i) sum += weight
+          else if (it > i) this.#dueAt(it, w ?? (w = { e, past, current: new Map(), oldSum: 0, newSum: 0 }))
+        }
+        w ??= { e, past, current: new Map(), oldSum: 0, newSum: 0 }
+        w.oldSum = sum
+        w.newSum = sum
         this.#watched.set(e.id, w)
       }
       w.current.set(i, (w.current.get(i) ?? 0) + e.weight)
+      candidates.add(w)
     }
     const out: Elem[] = []
     const H = (x: number) => (x > 0 ? 1 : 0)
-    for (const w of this.#watched.values()) {
+    for (const w of candidates) {
       const p = w.past.get(i) ?? 0
       const c = w.current.get(i) ?? 0
       const oldNow = w.oldSum + p
@@ -382,35 +385,34 @@ export class NestedDistinct implements NestedOp {
     return out
   }
 
+  #dueAt(i: number, w: Watched): void {
+    let set = this.#due.get(i)
+    if (set === undefined) this.#due.set(i, (set = new Set()))
+    set.add(w)
+  }
+
   commit(undo: UndoLog): void {
-    for (const [id, w] of this.#watched) {
+    const watched = this.#watched
+    this.#apply(watched, 1)
+    // As for joins: the same changes folded back with the opposite sign restore the past exactly.
+    if (undo.active && watched.size > 0) undo.record(() => this.#apply(watched, -1))
+    this.reset()
+  }
+
+  #apply(watched: ReadonlyMap<string, Watched>, sign: 1 | -1): void {
+    for (const [id, w] of watched) {
       for (const [i, c] of w.current) {
         if (c === 0) continue
         let entry = this.past.get(id)
-        if (entry === undefined) {
-          const created = { e: w.e, byIter: new Map<number, number>() }
-          this.past.set(id, created)
-          if (undo.active) undo.record(() => this.past.delete(id))
-          entry = created
-        }
-        const byIter = entry.byIter
-        const before = byIter.get(i) ?? 0
-        const after = before + c
-        if (after === 0) byIter.delete(i)
-        else byIter.set(i, after)
+        if (entry === undefined) this.past.set(id, (entry = { e: w.e, byIter: new Map<number, number>() }))
+        const before = entry.byIter.get(i) ?? 0
+        const after = before + sign * c
+        if (after === 0) entry.byIter.delete(i)
+        else entry.byIter.set(i, after)
         this.#count(i, (before === 0 ? 1 : 0) - (after === 0 ? 1 : 0))
-        const e = entry
-        if (byIter.size === 0) this.past.delete(id)
-        if (undo.active)
-          undo.record(() => {
-            this.#count(i, (after === 0 ? 1 : 0) - (before === 0 ? 1 : 0))
-            if (before === 0) byIter.delete(i)
-            else byIter.set(i, before)
-            if (byIter.size > 0) this.past.set(id, e)
-          })
+        if (entry.byIter.size === 0) this.past.delete(id)
       }
     }
-    this.reset()
   }
 
   #count(i: number, by: number): void {
@@ -421,6 +423,7 @@ export class NestedDistinct implements NestedOp {
 
   reset(): void {
     this.#watched = new Map()
+    this.#due = new Map()
   }
 
   maxPastIteration(): number {
