@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'vitest'
+import { collection, count, createStore, view } from '../src/index'
+
+interface Issue {
+  readonly id: number
+  readonly ownerId: number
+  readonly open: boolean
+}
+interface User {
+  readonly id: number
+  readonly name: string
+}
+
+const issues = collection<Issue>('issues', { key: 'id' })
+const users = collection<User>('users', { key: 'id' })
+const byOwner = (i: Issue) => i.ownerId
+
+describe('circuit sharing', () => {
+  test('joins of the same stream on the same selector read one arrangement', () => {
+    const a = view('a', issues.join(users, 'ownerId', 'id').map(([i, u]) => ({ id: i.id, owner: u.name })))
+    const b = view('b', issues.semiJoin(users, 'ownerId', 'id'))
+    const c = view('c', users.join(issues, 'id', 'ownerId').groupBy(([u]) => u.id, { n: count() }))
+    const d = view('d', issues.antiJoin(users, byOwner, 'id'))
+    const e = view('e', issues.leftJoin(users, byOwner, 'id'))
+    const store = createStore({ views: [a, b, c, d, e] })
+    const arrangements = store.describe().operators.filter((o) => o.kind === 'arrange')
+    // issues by 'ownerId', issues by byOwner (a different selector), users by 'id'.
+    expect(arrangements).toHaveLength(3)
+    store.transact((tx) => {
+      tx.insert(users, { id: 1, name: 'ada' })
+      tx.insert(issues, [{ id: 1, ownerId: 1, open: true }, { id: 2, ownerId: 2, open: true }])
+    })
+    expect(arrangements.map((o) => store.describe().operators[o.id]!.state).sort()).toEqual([1, 2, 2])
+    expect(store.read(a)).toEqual([{ id: 1, owner: 'ada' }])
+    expect(store.read(b).map((i) => i.id)).toEqual([1])
+    expect(store.read(d).map((i) => i.id)).toEqual([2])
+    expect(store.read(e)).toHaveLength(2)
+  })
+
+  test('a relation used by two views compiles once', () => {
+    const open = issues.filter((i) => i.open)
+    const store = createStore({ views: [view('x', open.map((i) => i.id)), view('y', open.groupBy((i) => i.ownerId, { n: count() }))] })
+    expect(store.describe().operators.filter((o) => o.kind === 'filter')).toHaveLength(1)
+  })
+})
