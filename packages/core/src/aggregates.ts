@@ -33,11 +33,14 @@ export function count(): Aggregate<unknown, number> {
       return {
         add(_row, weight, undo) {
           n += weight
-          undo.record(() => {
-            n -= weight
-          })
+          if (undo.active)
+            undo.record(() => {
+              n -= weight
+            })
         },
-        result: () => n,
+        result() {
+          return n
+        },
       }
     },
   }
@@ -59,11 +62,14 @@ export function sum<T>(value: (row: T) => number | null | undefined): Aggregate<
           if (v == null) return
           const before = total
           total += v * weight
-          undo.record(() => {
-            total = before
-          })
+          if (undo.active)
+            undo.record(() => {
+              total = before
+            })
         },
-        result: () => total,
+        result() {
+          return total
+        },
       }
     },
   }
@@ -83,12 +89,15 @@ export function avg<T>(value: (row: T) => number | null | undefined): Aggregate<
           const before = total
           total += v * weight
           n += weight
-          undo.record(() => {
-            total = before
-            n -= weight
-          })
+          if (undo.active)
+            undo.record(() => {
+              total = before
+              n -= weight
+            })
         },
-        result: () => (n === 0 ? null : total / n),
+        result() {
+          return n === 0 ? null : total / n
+        },
       }
     },
   }
@@ -109,12 +118,15 @@ function extreme<T, V>(kind: 'min' | 'max', value: (row: T) => V): Aggregate<T, 
           const after = before + weight
           if (after === 0) values.delete(v)
           else values.set(v, after)
-          undo.record(() => {
-            if (before === 0) values.delete(v)
-            else values.set(v, before)
-          })
+          if (undo.active)
+            undo.record(() => {
+              if (before === 0) values.delete(v)
+              else values.set(v, before)
+            })
         },
-        result: () => ((kind === 'min' ? values.minKey() : values.maxKey()) ?? null) as OrNull<V>,
+        result() {
+          return ((kind === 'min' ? values.minKey() : values.maxKey()) ?? null) as OrNull<V>
+        },
       }
     },
   }
@@ -149,11 +161,14 @@ export function reducer<T, A>(spec: {
           const before = acc
           const step = weight > 0 ? spec.add : spec.remove
           for (let i = Math.abs(weight); i > 0; i--) acc = step(acc, row)
-          undo.record(() => {
-            acc = before
-          })
+          if (undo.active)
+            undo.record(() => {
+              acc = before
+            })
         },
-        result: () => acc,
+        result() {
+          return acc
+        },
       }
     },
   }

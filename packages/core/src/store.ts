@@ -340,25 +340,25 @@ export class Store {
 
   /** Queues this commit's diffs for every interested subscription. */
   #enqueue(inputs: ReadonlyMap<Source, Delta<unknown>>, version: number): void {
-    const queue = this.#queue
-    const push = (subs: Iterable<Subscription>, diff: readonly Change<unknown>[], source: string) => {
-      for (const subscription of subs) queue.push({ subscription, diff, version, source })
-    }
     for (const [view, { sink }] of this.#circuit.sinks) {
       if (sink.diffs.size === 0) continue
       const subs = this.#subscribers.get(view)
       if (!subs) continue
-      if (subs.all.size > 0) push(subs.all, [...sink.diffs.values()].flat(), view.name)
+      if (subs.all.size > 0) this.#push(subs.all, [...sink.diffs.values()].flat(), version, view.name)
       for (const [pid, diff] of sink.diffs) {
         const set = subs.byPartition.get(pid)
-        if (set) push(set, diff, view.name)
+        if (set) this.#push(set, diff, version, view.name)
       }
     }
     for (const [readable, subs] of this.#subscribers) {
       if (!(readable instanceof Collection)) continue
       const delta = inputs.get(readable.source)
-      if (delta) push(subs.all, delta, readable.name)
+      if (delta) this.#push(subs.all, delta, version, readable.name)
     }
+  }
+
+  #push(subs: Iterable<Subscription>, diff: readonly Change<unknown>[], version: number, source: string): void {
+    for (const subscription of subs) this.#queue.push({ subscription, diff, version, source })
   }
 
   /**
