@@ -1,0 +1,6 @@
+export { StoreProvider, useStore } from './context'
+export type { StoreProviderProps } from './context'
+export { useView, useRow } from './useView'
+export { useQuery } from './useQuery'
+export { useSuspenseView } from './suspense'
+export { useTransact } from './useTransact'
