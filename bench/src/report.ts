@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { CaseResult, RunOptions } from './run'
@@ -218,6 +218,8 @@ ${recursion}
 `
 }
 
+/** Writes RESULTS.md, keeping the section `npm run bench:react` maintains between its markers. */
 export function writeResults(path: string, markdown: string): void {
-  writeFileSync(path, markdown)
+  const react = existsSync(path) ? /<!-- bench:react -->[\s\S]*<!-- \/bench:react -->/.exec(readFileSync(path, 'utf8')) : null
+  writeFileSync(path, react ? `${markdown.trimEnd()}\n\n${react[0]}\n` : markdown)
 }
