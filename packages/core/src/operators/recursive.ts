@@ -2,11 +2,11 @@ import { RecursionLimitError, UsageError } from '../errors'
 import { selectorFn, type Plan } from '../relation'
 import type { UndoLog } from '../undo'
 import type { Change, Delta } from '../zset'
+import { NestedDistinct } from './nested-distinct'
+import { NestedJoin } from './nested-join'
 import {
-  NestedDistinct,
   NestedFilter,
   NestedFlatMap,
-  NestedJoin,
   NestedMap,
   NestedNegate,
   NestedSource,
