@@ -1,14 +1,12 @@
 import { Circuit, type OperatorInfo } from './circuit'
 import { UsageError } from './errors'
-import { keyId, type Key, type KeyId } from './key'
+import { keyId, type Key } from './key'
 import { Collection, View, type Source } from './relation'
 import type { Storage, StoredState } from './storage'
 import { Transaction } from './transaction'
+import { Subscriptions, type Listener } from './subscriptions'
 import { UndoLog } from './undo'
-import { KeyedZSet, type Change, type Delta } from './zset'
-
-/** Receives each committed step's diff of one view (or one partition of it), and the new version. */
-export type Listener<T> = (diff: readonly Change<T>[], version: number) => void
+import { KeyedZSet, type Delta } from './zset'
 
 /** Anything a store can read: a view, or an input collection. */
 export type Readable<T, P extends Key = never> = View<T, P> | Collection<T>
@@ -45,25 +43,6 @@ export interface StoreDescription {
   readonly subscribers: number
 }
 
-interface Subscription {
-  readonly listener: Listener<unknown>
-  active: boolean
-}
-
-interface Subscribers {
-  readonly all: Set<Subscription>
-  readonly byPartition: Map<KeyId, Set<Subscription>>
-}
-
-interface Notification {
-  readonly subscription: Subscription
-  readonly diff: readonly Change<unknown>[]
-  readonly version: number
-  readonly source: string
-}
-
-type AnyReadable = View<unknown, Key> | Collection<unknown>
-
 /**
  * A store: input collections, the circuit of its views, and their materialized rows. Every change goes
  * through `transact`, which runs one circuit step; readers and subscribers only ever see committed steps.
@@ -73,21 +52,20 @@ export class Store {
   readonly #tables = new Map<Source, { table: KeyedZSet<unknown>; snapshot: readonly unknown[] | undefined }>()
   readonly #storage: Storage | undefined
   readonly #undo = new UndoLog()
-  readonly #subscribers = new Map<AnyReadable, Subscribers>()
-  readonly #onListenerError: (error: unknown, source: string) => void
+  readonly #subscriptions: Subscriptions
   #version = 0
   #inTransaction = false
   #loading = false
   #failed: unknown = undefined
-  #queue: Notification[] = []
-  #delivering = false
 
   constructor(options: StoreOptions = {}) {
     this.#circuit = new Circuit(options.views ?? [])
     for (const c of options.collections ?? []) this.#circuit.input(c.source)
     for (const source of this.#circuit.inputs.keys()) this.#table(source)
     this.#storage = options.storage
-    this.#onListenerError = options.onListenerError ?? ((error, source) => console.error(`stepping: a listener of '${source}' threw`, error))
+    this.#subscriptions = new Subscriptions(
+      options.onListenerError ?? ((error, source) => console.error(`stepping: a listener of '${source}' threw`, error)),
+    )
     this.ready = this.#load()
     // A rejected `ready` nobody awaits must not crash the process: the failure is reported by transact.
     this.ready.catch(() => undefined)
@@ -157,23 +135,9 @@ export class Store {
   subscribe<T, P extends Key = never>(source: Readable<T, P>, listener: Listener<T>, partition?: NoInfer<P>): () => void {
     if (source instanceof Collection) this.#table(source.source)
     else this.#sink(source)
-    let subs = this.#subscribers.get(source as AnyReadable)
-    if (subs === undefined) this.#subscribers.set(source as AnyReadable, (subs = { all: new Set(), byPartition: new Map() }))
-    const subscription: Subscription = { listener: listener as Listener<unknown>, active: true }
-    let set = subs.all
-    if (partition !== undefined) {
-      const pid = keyId(partition)
-      const existing = subs.byPartition.get(pid)
-      if (existing) set = existing
-      else subs.byPartition.set(pid, (set = new Set()))
-    }
-    set.add(subscription)
-    const s = subs
-    return () => {
-      subscription.active = false
-      set.delete(subscription)
-      if (partition !== undefined && set.size === 0) s.byPartition.delete(keyId(partition))
-    }
+    // Listeners of a collection are kept under its source, which is what transactions' changes are keyed by.
+    const key: object = source instanceof Collection ? source.source : source
+    return this.#subscriptions.add(key, listener as Listener<unknown>, partition)
   }
 
   /**
@@ -210,12 +174,7 @@ export class Store {
   removeView<T, P extends Key>(view: View<T, P>): void {
     if (this.#inTransaction) throw new UsageError('removeView was called inside a transaction')
     const v: View<unknown, Key> = view
-    const subs = this.#subscribers.get(v)
-    if (subs) {
-      for (const s of subs.all) s.active = false
-      for (const set of subs.byPartition.values()) for (const s of set) s.active = false
-      this.#subscribers.delete(v)
-    }
+    this.#subscriptions.drop(v)
     this.#circuit.removeView(v)
   }
 
@@ -226,23 +185,14 @@ export class Store {
 
   /** The circuit: every operator with its kind, inputs, views and state size; every view and collection. */
   describe(): StoreDescription {
-    const count = (r: AnyReadable) => {
-      const s = this.#subscribers.get(r)
-      if (!s) return 0
-      let n = s.all.size
-      for (const set of s.byPartition.values()) n += set.size
-      return n
-    }
     const views = [...this.#circuit.sinks].map(([view, { sink, operator }]) => ({
       name: view.name,
       operator: operator.index,
       ordered: view.order !== undefined,
       partitioned: view.partition !== undefined,
       rows: sink.size,
-      subscribers: count(view),
+      subscribers: this.#subscriptions.count(view),
     }))
-    let subscribers = 0
-    for (const r of this.#subscribers.keys()) subscribers += count(r)
     return {
       version: this.#version,
       collections: [...this.#tables].map(([source, { table }]) => ({
@@ -252,7 +202,7 @@ export class Store {
       })),
       views,
       operators: this.#circuit.describe(),
-      subscribers,
+      subscribers: this.#subscriptions.count(),
     }
   }
 
@@ -303,7 +253,7 @@ export class Store {
     this.#version = stored.version
     this.#enqueue(inputs, stored.version)
     this.#circuit.reset()
-    this.#deliver()
+    this.#subscriptions.deliver()
   }
 
   #commit(inputs: Map<Source, Delta<unknown>>): void {
@@ -325,7 +275,7 @@ export class Store {
     this.#version = version
     this.#enqueue(inputs, version)
     this.#circuit.reset()
-    this.#deliver()
+    this.#subscriptions.deliver()
   }
 
   #applyToTables(inputs: ReadonlyMap<Source, Delta<unknown>>): void {
@@ -338,50 +288,12 @@ export class Store {
     }
   }
 
-  /** Queues this commit's diffs for every interested subscription. */
+  /** Queues this commit's diffs for every view and collection that has listeners. */
   #enqueue(inputs: ReadonlyMap<Source, Delta<unknown>>, version: number): void {
-    for (const [view, { sink }] of this.#circuit.sinks) {
-      if (sink.diffs.size === 0) continue
-      const subs = this.#subscribers.get(view)
-      if (!subs) continue
-      if (subs.all.size > 0) this.#push(subs.all, [...sink.diffs.values()].flat(), version, view.name)
-      for (const [pid, diff] of sink.diffs) {
-        const set = subs.byPartition.get(pid)
-        if (set) this.#push(set, diff, version, view.name)
-      }
-    }
-    for (const [readable, subs] of this.#subscribers) {
-      if (!(readable instanceof Collection)) continue
-      const delta = inputs.get(readable.source)
-      if (delta) this.#push(subs.all, delta, version, readable.name)
-    }
-  }
-
-  #push(subs: Iterable<Subscription>, diff: readonly Change<unknown>[], version: number, source: string): void {
-    for (const subscription of subs) this.#queue.push({ subscription, diff, version, source })
-  }
-
-  /**
-   * Delivers queued notifications in commit order. A listener that commits a transaction only queues that
-   * commit's notifications; they are delivered after every listener has heard of the current one.
-   */
-  #deliver(): void {
-    if (this.#delivering) return
-    this.#delivering = true
-    try {
-      for (let i = 0; i < this.#queue.length; i++) {
-        const n = this.#queue[i]!
-        if (!n.subscription.active) continue
-        try {
-          n.subscription.listener(n.diff, n.version)
-        } catch (error) {
-          this.#onListenerError(error, n.source)
-        }
-      }
-    } finally {
-      this.#queue = []
-      this.#delivering = false
-    }
+    const subs = this.#subscriptions
+    for (const [view, { sink }] of this.#circuit.sinks)
+      if (sink.diffs.size > 0 && subs.has(view)) subs.enqueue(view, view.name, sink.diffs, version)
+    for (const [source, delta] of inputs) if (subs.has(source)) subs.enqueue(source, source.name, new Map([[null, delta]]), version)
   }
 
   #table(source: Source) {
