@@ -137,7 +137,19 @@ export class Store {
     else this.#sink(source)
     // Listeners of a collection are kept under its source, which is what transactions' changes are keyed by.
     const key: object = source instanceof Collection ? source.source : source
-    return this.#subscriptions.add(key, listener as Listener<unknown>, partition)
+    return this.#subscriptions.add(key, listener as Listener<unknown>, partition === undefined ? {} : { partition })
+  }
+
+  /**
+   * Calls `listener` with the changes of one row (by key, in whichever partition) each time a committed
+   * transaction changes it. Delivery costs O(changed rows) per commit however many rows have listeners,
+   * which is what lets a list of row components each follow its own row. Returns the unsubscribe function.
+   */
+  subscribeRow<T, P extends Key = never>(source: Readable<T, P>, key: Key, listener: Listener<T>): () => void {
+    if (source instanceof Collection) this.#table(source.source)
+    else this.#sink(source)
+    const target: object = source instanceof Collection ? source.source : source
+    return this.#subscriptions.add(target, listener as Listener<unknown>, { key })
   }
 
   /**

@@ -13,6 +13,8 @@ interface Subscription {
 interface Subscribers {
   readonly all: Set<Subscription>
   readonly byPartition: Map<KeyId, Set<Subscription>>
+  /** Listeners of one row, by the row's key id (whatever partition it is in). */
+  readonly byKey: Map<KeyId, Set<Subscription>>
 }
 
 interface Notification {
@@ -37,24 +39,27 @@ export class Subscriptions {
     this.#onError = onError
   }
 
-  /** Adds a listener of `source` (of one partition when given); returns the function that removes it. */
-  add(source: object, listener: Listener<unknown>, partition: Key | undefined): () => void {
+  /**
+   * Adds a listener of `source`: of every change, of one partition's (`{ partition }`) or of one row's
+   * (`{ key }`). Returns the function that removes it.
+   */
+  add(source: object, listener: Listener<unknown>, only: { readonly partition?: Key; readonly key?: Key }): () => void {
     let subs = this.#subscribers.get(source)
-    if (subs === undefined) this.#subscribers.set(source, (subs = { all: new Set(), byPartition: new Map() }))
+    if (subs === undefined) this.#subscribers.set(source, (subs = { all: new Set(), byPartition: new Map(), byKey: new Map() }))
     const subscription: Subscription = { listener, active: true }
+    const [index, id] =
+      only.key !== undefined ? [subs.byKey, keyId(only.key)] : only.partition !== undefined ? [subs.byPartition, keyId(only.partition)] : [undefined, null]
     let set = subs.all
-    if (partition !== undefined) {
-      const pid = keyId(partition)
-      const existing = subs.byPartition.get(pid)
+    if (index) {
+      const existing = index.get(id)
       if (existing) set = existing
-      else subs.byPartition.set(pid, (set = new Set()))
+      else index.set(id, (set = new Set()))
     }
     set.add(subscription)
-    const s = subs
     return () => {
       subscription.active = false
       set.delete(subscription)
-      if (partition !== undefined && set.size === 0) s.byPartition.delete(keyId(partition))
+      if (index && set.size === 0 && index.get(id) === set) index.delete(id)
     }
   }
 
@@ -63,7 +68,7 @@ export class Subscriptions {
     const subs = this.#subscribers.get(source)
     if (!subs) return
     for (const s of subs.all) s.active = false
-    for (const set of subs.byPartition.values()) for (const s of set) s.active = false
+    for (const set of [...subs.byPartition.values(), ...subs.byKey.values()]) for (const s of set) s.active = false
     this.#subscribers.delete(source)
   }
 
@@ -78,6 +83,7 @@ export class Subscriptions {
     if (!subs) return 0
     let n = subs.all.size
     for (const set of subs.byPartition.values()) n += set.size
+    for (const set of subs.byKey.values()) n += set.size
     return n
   }
 
@@ -96,6 +102,19 @@ export class Subscriptions {
     for (const [pid, diff] of diffs) {
       const set = subs.byPartition.get(pid)
       if (set) this.#push(set, diff, version, name)
+    }
+    if (subs.byKey.size > 0) {
+      // One notification per changed row that has listeners: work in proportion to the change.
+      const byRow = new Map<Set<Subscription>, Change<unknown>[]>()
+      for (const diff of diffs.values())
+        for (const c of diff) {
+          const set = subs.byKey.get(keyId(c.key))
+          if (set === undefined) continue
+          const list = byRow.get(set)
+          if (list) list.push(c)
+          else byRow.set(set, [c])
+        }
+      for (const [set, diff] of byRow) this.#push(set, diff, version, name)
     }
   }
 

@@ -19,13 +19,15 @@ export function useView<T, P extends Key = never>(source: Readable<T, P>, partit
 
 /**
  * One row of a view or collection by key, or undefined. The component re-renders only when that row
- * changes (rows keep their object while unchanged), not when other rows of the view do.
+ * changes (rows keep their object while unchanged), not when other rows of the view do, and is not even
+ * called back for them: a list of `useRow` components costs O(changed rows) per commit.
  */
 export function useRow<T, P extends Key = never>(source: Readable<T, P>, key: Key, partition?: NoInfer<P>): T | undefined {
   const store = useStore()
   const pid = partition === undefined ? undefined : keyId(partition)
   const id = keyId(key)
-  const subscribe = useCallback((onChange: () => void) => store.subscribe(source, onChange, partition), [store, source, pid])
+  // A per-row subscription: a commit calls back only the components whose row changed.
+  const subscribe = useCallback((onChange: () => void) => store.subscribeRow(source, key, onChange), [store, source, id])
   const read = useCallback(() => store.get(source, key, partition), [store, source, id, pid])
   return useSyncExternalStore(subscribe, read, read)
 }
