@@ -55,6 +55,8 @@ export class Store {
   readonly #subscriptions: Subscriptions
   #version = 0
   #inTransaction = false
+  /** Stored rows of collections the store has not met yet, by collection name. */
+  readonly #dormant = new Map<string, readonly unknown[]>()
   #loading = false
   #failed: unknown = undefined
 
@@ -251,7 +253,11 @@ export class Store {
     const inputs = new Map<Source, Delta<unknown>>()
     for (const [name, rows] of stored.collections) {
       const source = byName.get(name)
-      if (source === undefined) continue
+      if (source === undefined) {
+        // No view reads it yet: its rows wait until the store meets the collection (see #table).
+        this.#dormant.set(name, rows)
+        continue
+      }
       inputs.set(source, rows.map((row) => ({ key: source.key(row), row, weight: 1 })))
     }
     // A failed load discards the store, so there is nothing to roll back to.
@@ -313,6 +319,18 @@ export class Store {
     if (t === undefined) {
       this.#circuit.input(source)
       this.#tables.set(source, (t = { table: new KeyedZSet<unknown>(), snapshot: undefined }))
+      const stored = this.#dormant.get(source.name)
+      if (stored !== undefined) {
+        // Rows storage held for a collection no view read at load time. No operator reads this input yet
+        // (a view added later catches up from this table), so they go straight into the table.
+        this.#dormant.delete(source.name)
+        const noUndo = new UndoLog()
+        noUndo.active = false
+        for (const row of stored) {
+          const key = source.key(row)
+          t.table.add(key, keyId(key), row, 1, noUndo)
+        }
+      }
     }
     return t
   }
