@@ -41,7 +41,7 @@ const all = readdirSync(docs)
 
 describe('docs', () => {
   test('every documentation page has a runnable example', () => {
-    for (const page of ['concepts.md', 'operators.md', 'store.md', 'recursion.md'])
+    for (const page of ['concepts.md', 'operators.md', 'store.md', 'recursion.md', 'storage.md'])
       expect(all.filter((e) => e.file === page).length, page).toBeGreaterThan(0)
   })
 
