@@ -218,8 +218,9 @@ ${recursion}
 `
 }
 
-/** Writes RESULTS.md, keeping the section `npm run bench:react` maintains between its markers. */
+/** Writes RESULTS.md, keeping the sections `npm run bench:react` and `bench:storage` maintain between their markers. */
 export function writeResults(path: string, markdown: string): void {
-  const react = existsSync(path) ? /<!-- bench:react -->[\s\S]*<!-- \/bench:react -->/.exec(readFileSync(path, 'utf8')) : null
-  writeFileSync(path, react ? `${markdown.trimEnd()}\n\n${react[0]}\n` : markdown)
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : ''
+  const kept = ['react', 'storage'].flatMap((name) => new RegExp(`<!-- bench:${name} -->[\\s\\S]*<!-- /bench:${name} -->`).exec(current) ?? [])
+  writeFileSync(path, [markdown.trimEnd(), ...kept].join('\n\n') + '\n')
 }
