@@ -218,9 +218,9 @@ ${recursion}
 `
 }
 
-/** Writes RESULTS.md, keeping the sections `npm run bench:react` and `bench:storage` maintain between their markers. */
+/** Writes RESULTS.md, keeping the sections `npm run bench:react`, `bench:storage` and `bench:peers` maintain between their markers. */
 export function writeResults(path: string, markdown: string): void {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : ''
-  const kept = ['react', 'storage'].flatMap((name) => new RegExp(`<!-- bench:${name} -->[\\s\\S]*<!-- /bench:${name} -->`).exec(current) ?? [])
+  const kept = ['react', 'storage', 'peers'].flatMap((name) => new RegExp(`<!-- bench:${name} -->[\\s\\S]*<!-- /bench:${name} -->`).exec(current) ?? [])
   writeFileSync(path, [markdown.trimEnd(), ...kept].join('\n\n') + '\n')
 }
