@@ -93,8 +93,12 @@ export class Circuit {
     if (!entry) return
     this.sinks.delete(view)
     for (const op of this.operators) op.views.delete(view.name)
-    const kept = this.operators.filter((op) => op.views.size > 0 || op.inputs.length === 0)
-    const removed = new Set(this.operators.filter((op) => !kept.includes(op)))
+    const kept: Operator[] = []
+    const removed = new Set<Operator>()
+    for (const op of this.operators) {
+      if (op.views.size > 0 || op.inputs.length === 0) kept.push(op)
+      else removed.add(op)
+    }
     this.operators.length = 0
     for (const op of kept) this.#add(op)
     for (const [plan, op] of this.#compiled) if (removed.has(op)) this.#compiled.delete(plan)
