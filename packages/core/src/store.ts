@@ -135,11 +135,7 @@ export class Store {
    * function that unsubscribes.
    */
   subscribe<T, P extends Key = never>(source: Readable<T, P>, listener: Listener<T>, partition?: NoInfer<P>): () => void {
-    if (source instanceof Collection) this.#table(source.source)
-    else this.#sink(source)
-    // Listeners of a collection are kept under its source, which is what transactions' changes are keyed by.
-    const key: object = source instanceof Collection ? source.source : source
-    return this.#subscriptions.add(key, listener as Listener<unknown>, partition === undefined ? {} : { partition })
+    return this.#subscriptions.add(this.#listened(source), listener as Listener<unknown>, partition === undefined ? {} : { partition })
   }
 
   /**
@@ -148,10 +144,7 @@ export class Store {
    * which is what lets a list of row components each follow its own row. Returns the unsubscribe function.
    */
   subscribeRow<T, P extends Key = never>(source: Readable<T, P>, key: Key, listener: Listener<T>): () => void {
-    if (source instanceof Collection) this.#table(source.source)
-    else this.#sink(source)
-    const target: object = source instanceof Collection ? source.source : source
-    return this.#subscriptions.add(target, listener as Listener<unknown>, { key })
+    return this.#subscriptions.add(this.#listened(source), listener as Listener<unknown>, { key })
   }
 
   /**
@@ -297,11 +290,9 @@ export class Store {
   }
 
   #applyToTables(inputs: ReadonlyMap<Source, Delta<unknown>>): void {
-    const noUndo = new UndoLog()
-    noUndo.active = false
     for (const [source, delta] of inputs) {
       const t = this.#table(source)
-      for (const c of delta) t.table.add(c.key, keyId(c.key), c.row, c.weight, noUndo)
+      for (const c of delta) t.table.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
       t.snapshot = undefined
     }
   }
@@ -324,15 +315,26 @@ export class Store {
         // Rows storage held for a collection no view read at load time. No operator reads this input yet
         // (a view added later catches up from this table), so they go straight into the table.
         this.#dormant.delete(source.name)
-        const noUndo = new UndoLog()
-        noUndo.active = false
         for (const row of stored) {
           const key = source.key(row)
-          t.table.add(key, keyId(key), row, 1, noUndo)
+          t.table.add(key, keyId(key), row, 1, NO_UNDO)
         }
       }
     }
     return t
+  }
+
+  /**
+   * What listeners of `source` are kept under, after checking the store has it: a view itself, or a
+   * collection's source, which is what transactions' changes are keyed by.
+   */
+  #listened<T, P extends Key>(source: Readable<T, P>): object {
+    if (source instanceof Collection) {
+      this.#table(source.source)
+      return source.source
+    }
+    this.#sink(source)
+    return source
   }
 
   #readTable(source: Source): readonly unknown[] {
@@ -354,3 +356,7 @@ export function createStore(options: StoreOptions = {}): Store {
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+
+/** For writes that happen only after a step committed (input tables): nothing to roll back, so nothing recorded. */
+const NO_UNDO = new UndoLog()
+NO_UNDO.active = false
