@@ -10,11 +10,17 @@ import type { UndoLog } from './undo'
 export interface AggregateState<T, R> {
   add(row: T, weight: number, undo: UndoLog): void
   result(): R
+  /** The state as plain data, for checkpoints. Without it (and `load`), views using it rebuild on open. */
+  save?(): unknown
+  /** Takes back what `save` returned, into a fresh state. */
+  load?(saved: unknown): void
 }
 
 /** An aggregate function for `groupBy`: makes a fresh state for each new group. */
 export interface Aggregate<T, R> {
   readonly kind: string
+  /** What the aggregate computes, as source text: part of the hash that tells a view's definition changed. */
+  readonly text?: string
   init(): AggregateState<T, R>
 }
 
@@ -28,9 +34,14 @@ type OrNull<V> = NonNullable<V> | (null extends V ? null : undefined extends V ?
 export function count(): Aggregate<unknown, number> {
   return {
     kind: 'count',
+    text: 'count()',
     init() {
       let n = 0
       return {
+        save: () => n,
+        load(saved) {
+          n = saved as number
+        },
         add(_row, weight, undo) {
           n += weight
           if (undo.active)
@@ -54,9 +65,14 @@ export function count(): Aggregate<unknown, number> {
 export function sum<T>(value: (row: T) => number | null | undefined): Aggregate<T, number> {
   return {
     kind: 'sum',
+    text: `sum(${value.toString()})`,
     init() {
       let total = 0
       return {
+        save: () => total,
+        load(saved) {
+          total = saved as number
+        },
         add(row, weight, undo) {
           const v = value(row)
           if (v == null) return
@@ -79,10 +95,15 @@ export function sum<T>(value: (row: T) => number | null | undefined): Aggregate<
 export function avg<T>(value: (row: T) => number | null | undefined): Aggregate<T, number | null> {
   return {
     kind: 'avg',
+    text: `avg(${value.toString()})`,
     init() {
       let total = 0
       let n = 0
       return {
+        save: () => [total, n],
+        load(saved) {
+          ;[total, n] = saved as [number, number]
+        },
         add(row, weight, undo) {
           const v = value(row)
           if (v == null) return
@@ -106,11 +127,16 @@ export function avg<T>(value: (row: T) => number | null | undefined): Aggregate<
 function extreme<T, V>(kind: 'min' | 'max', value: (row: T) => V): Aggregate<T, OrNull<V>> {
   return {
     kind,
+    text: `${kind}(${value.toString()})`,
     init() {
       // An ordered multiset of the group's values: O(log n) per change, including deleting the current
       // extreme, and the next one is at hand.
       const values = new BTree<V, number>(undefined, compareValues)
       return {
+        save: () => values.toArray(),
+        load(saved) {
+          for (const [v, n] of saved as [V, number][]) values.set(v, n)
+        },
         add(row, weight, undo) {
           const v = value(row)
           if (v == null) return
@@ -154,9 +180,14 @@ export function reducer<T, A>(spec: {
 }): Aggregate<T, A> {
   return {
     kind: 'reducer',
+    text: `reducer(${textOf(spec.initial)}, ${spec.add.toString()}, ${spec.remove.toString()})`,
     init() {
       let acc = spec.initial
       return {
+        save: () => acc,
+        load(saved) {
+          acc = saved as A
+        },
         add(row, weight, undo) {
           const before = acc
           const step = weight > 0 ? spec.add : spec.remove
@@ -171,5 +202,14 @@ export function reducer<T, A>(spec: {
         },
       }
     },
+  }
+}
+
+/** A value as text for a definition hash: JSON where it can be, else what `String` makes of it. */
+function textOf(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
   }
 }

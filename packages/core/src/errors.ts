@@ -89,6 +89,39 @@ export class RecursionLimitError extends SteppingError {
   }
 }
 
+/**
+ * Storage holds rows of a collection written under another schema version than the collection declares
+ * (`collection(name, { version })`): older rows without a `migrate` function to upgrade them, or rows
+ * of a newer version than this code knows. The store does not open rather than mix the two shapes.
+ */
+export class SchemaVersionError extends SteppingError {
+  override name = 'SchemaVersionError'
+  constructor(
+    readonly collection: string,
+    readonly stored: number,
+    readonly declared: number,
+  ) {
+    super(
+      stored < declared
+        ? `collection '${collection}': storage holds rows of schema version ${stored}, the collection declares version ${declared}; ` +
+            `pass collection('${collection}', { version: ${declared}, migrate: (row, from) => … }) to upgrade them`
+        : `collection '${collection}': storage holds rows of schema version ${stored}, newer than the declared version ${declared}; ` +
+            `this code is older than the code that wrote them`,
+    )
+  }
+}
+
+/**
+ * Another writer on the same storage (another tab) made a commit durable first, so this store's commits
+ * from `version` on, applied in memory but not yet durable, were reverted: their changes are gone.
+ */
+export class CommitConflictError extends SteppingError {
+  override name = 'CommitConflictError'
+  constructor(readonly version: number) {
+    super(`another writer committed version ${version} first; this store's commits from version ${version} on were reverted`)
+  }
+}
+
 /** A store was asked about a view, collection or partition it does not have, or misused otherwise. */
 export class UsageError extends SteppingError {
   override name = 'UsageError'

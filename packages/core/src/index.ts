@@ -7,7 +7,8 @@ export type { Readable, StoreDescription, StoreOptions } from './store'
 export type { Listener } from './subscriptions'
 export { Transaction } from './transaction'
 export { memoryStorage } from './storage'
-export type { CommitRecord, MemoryStorage, Storage, StoredState } from './storage'
+export type { Checkpoint, CommitRecord, MemoryStorage, Storage, StoredCheckpoint, StoredState, ViewState } from './storage'
+export { viewHash } from './checkpoint'
 export type { Change, Delta } from './zset'
 export { deepEqual } from './zset'
 export { compareValues, isKey, keyId } from './key'
@@ -21,5 +22,7 @@ export {
   OperatorError,
   KeyCollisionError,
   RecursionLimitError,
+  SchemaVersionError,
+  CommitConflictError,
   UsageError,
 } from './errors'

@@ -232,10 +232,16 @@ export class PartitionedRelation<T, P extends Key> {
   ) {}
 }
 
-/** What the plan knows of an input collection: its name and primary key. */
+/** What the plan knows of an input collection: its name, primary key and schema version. */
 export interface Source {
   readonly name: string
   readonly key: Fn<unknown, Key>
+  /** The key selector as written (a field name or a function's source), for view hashes. */
+  readonly keyText: string
+  /** The schema version of the collection's rows (`CollectionOptions.version`). */
+  readonly version: number
+  /** Upgrades a row stored under an older schema version (`CollectionOptions.migrate`). */
+  readonly migrate: ((row: unknown, from: number) => unknown) | undefined
 }
 
 /** Options of `recursive`. */
@@ -276,6 +282,17 @@ export function recursive<T>(
 export interface CollectionOptions<T> {
   /** The primary key: a field name or a function of the row. */
   readonly key: Selector<T>
+  /**
+   * The version of the rows' shape, a positive integer (default 1). Raise it when the row type changes:
+   * a store whose storage holds rows of an older version migrates them with `migrate`, or refuses to
+   * open with a `SchemaVersionError` rather than mix old rows with new ones.
+   */
+  readonly version?: number
+  /**
+   * Turns a row stored under schema version `from` into a row of the current version. Called once per
+   * stored row when a store opens on older rows; the migrated rows are written back as one commit.
+   */
+  readonly migrate?: (row: unknown, from: number) => T
 }
 
 /** An input collection: typed rows with a primary key, changed only through `store.transact`. */
@@ -284,7 +301,16 @@ export class Collection<T> extends Relation<T> {
   readonly source: Source
 
   constructor(name: string, options: CollectionOptions<T>) {
-    const source: Source = { name, key: erase(selectorFn(options.key)) }
+    const version = options.version ?? 1
+    if (!Number.isInteger(version) || version < 1)
+      throw new RangeError(`collection '${name}': version must be a positive integer, got ${version}`)
+    const source: Source = {
+      name,
+      key: erase(selectorFn(options.key)),
+      keyText: typeof options.key === 'function' ? options.key.toString() : `.${options.key}`,
+      version,
+      migrate: options.migrate,
+    }
     super({ kind: 'input', source })
     this.source = source
   }

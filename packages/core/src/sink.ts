@@ -2,8 +2,8 @@ import { KeyCollisionError, OperatorError, assert } from './errors'
 import { keyId, type Key, type KeyId } from './key'
 import type { View } from './relation'
 import { SortedRows } from './sorted'
-import type { UndoLog } from './undo'
-import { KeyedZSet, deepEqual, type Change, type Delta } from './zset'
+import { NO_UNDO, type UndoLog } from './undo'
+import { KeyedZSet, deepEqual, savedRows, type Change, type Delta } from './zset'
 
 const NO_ROWS: readonly never[] = Object.freeze([])
 
@@ -121,6 +121,16 @@ export class ViewSink<T> {
     } catch (cause) {
       throw new OperatorError([this.view.name], 'partitionBy', { cause })
     }
+  }
+
+  /** Every row of the view, for a checkpoint. */
+  save(): Change<T>[] {
+    return savedRows(Array.from(this.parts.values(), (p) => p.rows))
+  }
+
+  /** Takes back what `save` returned into the empty sink; `diffs` then hold every row as an insert. */
+  load(saved: readonly Change<T>[]): void {
+    this.apply(saved, NO_UNDO)
   }
 
   /** Forgets this step's diffs (after a rollback, or once delivered). */

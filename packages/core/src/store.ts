@@ -1,12 +1,14 @@
+import { loadView, saveView, viewHash } from './checkpoint'
 import { Circuit, type OperatorInfo } from './circuit'
-import { UsageError } from './errors'
-import { keyId, type Key } from './key'
+import { CommitConflictError, InternalError, SchemaVersionError, UsageError } from './errors'
+import { keyId, type Key, type KeyId } from './key'
+import type { Operator } from './operators/operator'
 import { Collection, View, type Source } from './relation'
-import type { Storage, StoredState } from './storage'
+import type { CommitRecord, Storage, StoredState, ViewState } from './storage'
 import { Transaction } from './transaction'
 import { Subscriptions, type Listener } from './subscriptions'
-import { UndoLog } from './undo'
-import { KeyedZSet, type Delta } from './zset'
+import { NO_UNDO, UndoLog } from './undo'
+import { KeyedZSet, type Change, type Delta } from './zset'
 
 /** Anything a store can read: a view, or an input collection. */
 export type Readable<T, P extends Key = never> = View<T, P> | Collection<T>
@@ -24,6 +26,18 @@ export interface StoreOptions {
   readonly storage?: Storage
   /** Called when a listener throws; the default logs with `console.error`. */
   readonly onListenerError?: (error: unknown, source: string) => void
+  /**
+   * Commits between automatic checkpoints: every view's operator state is saved to storage, so that
+   * reopening restores views instead of recomputing them (the store also checkpoints on `close`).
+   * Default 10,000; 0 saves only on `close` and `store.checkpoint()`. Ignored by storages without
+   * checkpoints.
+   */
+  readonly checkpointEvery?: number
+  /**
+   * Called when asynchronous storage fails after the fact and nobody awaits `store.flush()`: commits it
+   * could not make durable (they were reverted) or a checkpoint it could not save. Default `console.error`.
+   */
+  readonly onStorageError?: (error: unknown) => void
 }
 
 /** What `store.describe()` returns: the circuit, for devtools and debugging. */
@@ -55,16 +69,32 @@ export class Store {
   readonly #subscriptions: Subscriptions
   #version = 0
   #inTransaction = false
-  /** Stored rows of collections the store has not met yet, by collection name. */
-  readonly #dormant = new Map<string, readonly unknown[]>()
+  /** Stored rows of collections the store has not met yet, by collection name, with their schema version. */
+  readonly #dormant = new Map<string, { rows: readonly unknown[]; version: number }>()
   #loading = false
   #failed: unknown = undefined
+  /** Commits applied in memory whose asynchronous append has not settled, oldest first. */
+  readonly #pending: { version: number; inputs: ReadonlyMap<Source, Delta<unknown>> }[] = []
+  /** `flush` callers, each waiting for every commit up to `version` to be durable. */
+  #waiters: { version: number; resolve: () => void; reject: (error: unknown) => void }[] = []
+  /** Storage-only changes to write with the next commit: migrated rows of collections, by name. */
+  readonly #carry = new Map<string, Change<unknown>[]>()
+  /** Schema versions to record with the next commit. */
+  readonly #schemas = new Map<string, number>()
+  readonly #checkpointEvery: number
+  readonly #onStorageError: (error: unknown) => void
+  #sinceCheckpoint = 0
+  #unwatch: (() => void) | undefined
 
   constructor(options: StoreOptions = {}) {
     this.#circuit = new Circuit(options.views ?? [])
     for (const c of options.collections ?? []) this.#circuit.input(c.source)
-    for (const source of this.#circuit.inputs.keys()) this.#table(source)
     this.#storage = options.storage
+    for (const source of this.#circuit.inputs.keys()) this.#table(source)
+    this.#checkpointEvery = options.checkpointEvery ?? 10_000
+    if (!Number.isInteger(this.#checkpointEvery) || this.#checkpointEvery < 0)
+      throw new RangeError(`checkpointEvery must be a non-negative integer, got ${options.checkpointEvery}`)
+    this.#onStorageError = options.onStorageError ?? ((error) => console.error('stepping: storage failed', error))
     this.#subscriptions = new Subscriptions(
       options.onListenerError ?? ((error, source) => console.error(`stepping: a listener of '${source}' threw`, error)),
     )
@@ -157,13 +187,8 @@ export class Store {
     const v: View<unknown, Key> = view
     if (this.#circuit.sinks.has(v)) return
     if (this.#inTransaction) throw new UsageError('addView was called inside a transaction')
-    const catchUp = this.#circuit.addView(v)
-    for (const source of this.#circuit.inputs.keys()) this.#table(source)
-    const inputs = new Map<Source, Delta<unknown>>()
-    for (const [source, { table }] of this.#tables)
-      if (table.size > 0) inputs.set(source, Array.from(table.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 })))
     try {
-      this.#circuit.step(inputs, this.#undo, catchUp)
+      this.#catchUp(v, this.#undo)
     } catch (error) {
       this.#undo.rollback()
       this.#circuit.reset()
@@ -213,69 +238,210 @@ export class Store {
     }
   }
 
-  /** Closes the storage. The store must not be used afterwards. */
+  /**
+   * Resolves once every commit made so far is durable in storage: at once for synchronous storage (whose
+   * commits are durable when `transact` returns), later for asynchronous storage (IndexedDB). Rejects with
+   * the storage's error if one of them could not be made durable; such commits, and every commit after
+   * them, have been reverted in memory (subscribers heard the reverting diff).
+   */
+  flush(): Promise<void> {
+    if (this.#pending.length === 0) return Promise.resolve()
+    const version = this.#version
+    return new Promise((resolve, reject) => this.#waiters.push({ version, resolve, reject }))
+  }
+
+  /**
+   * Saves every view's operator state in storage at the current version, so that the next open restores
+   * views instead of recomputing them; later commits are replayed on top. Views with a recursive operator,
+   * or an aggregate that cannot save its state, are not saved and are rebuilt on open. Waits for pending
+   * asynchronous commits first. Does nothing on a storage without checkpoints.
+   */
+  async checkpoint(): Promise<void> {
+    if (this.#storage?.checkpoint === undefined) return
+    await this.flush()
+    await this.#saveCheckpoint()
+  }
+
+  /**
+   * Saves a checkpoint when commits were made since the last one (synchronous storage; asynchronous
+   * storage when every commit is durable), then closes the storage. The store must not be used afterwards.
+   */
   close(): void {
+    this.#unwatch?.()
+    if (this.#sinceCheckpoint > 0 && this.#pending.length === 0 && this.#failed === undefined && !this.#loading)
+      void this.#saveCheckpoint().catch((error: unknown) => this.#onStorageError(error))
     this.#storage?.close?.()
+  }
+
+  /** Hands storage every view's state; views that cannot save are left out (they rebuild on open). */
+  #saveCheckpoint(): Promise<void> {
+    const storage = this.#storage
+    if (storage?.checkpoint === undefined) return Promise.resolve()
+    const views = new Map<string, ViewState>()
+    for (const view of this.#circuit.sinks.keys()) {
+      const state = saveView(this.#circuit, view)
+      if (state !== undefined) views.set(view.name, { hash: viewHash(view), state })
+    }
+    const saved = this.#sinceCheckpoint
+    this.#sinceCheckpoint = 0
+    try {
+      const result = storage.checkpoint({ version: this.#version, views })
+      if (isPromise(result))
+        return result.catch((error: unknown) => {
+          this.#sinceCheckpoint += saved
+          throw error
+        })
+    } catch (error) {
+      this.#sinceCheckpoint += saved
+      return Promise.reject(error)
+    }
+    return Promise.resolve()
   }
 
   /** Starts loading from storage: at once when `load` is synchronous, else when its promise settles. */
   #load(): Promise<void> {
     const loaded = this.#storage?.load()
     if (!isPromise(loaded)) {
-      this.#restore(loaded)
+      this.#open(loaded)
       return Promise.resolve()
     }
     this.#loading = true
     return loaded.then(
       (stored) => {
         this.#loading = false
-        this.#restore(stored)
+        try {
+          this.#open(stored)
+        } catch (error) {
+          this.#failed = error
+          throw error
+        }
       },
       (error: unknown) => {
+        this.#loading = false
         this.#failed = error
         throw error
       },
     )
   }
 
-  /** Feeds what storage held through the circuit as one step, and tells the subscribers already there. */
-  #restore(stored: StoredState | undefined): void {
-    if (stored === undefined) return
+  #open(stored: StoredState | undefined): void {
+    if (stored !== undefined) this.#restore(stored)
+    const storage = this.#storage
+    if (storage?.watch) this.#unwatch = storage.watch((commit) => this.#external(commit))
+  }
+
+  /**
+   * Brings the store to what storage held: collections' rows (migrated where their schema version is
+   * older), and views restored from the checkpoint where their definition did not change, else rebuilt
+   * from the collections. Subscribers already there hear every row.
+   */
+  #restore(stored: StoredState): void {
     const byName = new Map<string, Source>()
     for (const source of this.#circuit.inputs.keys()) byName.set(source.name, source)
-    const inputs = new Map<Source, Delta<unknown>>()
-    for (const [name, rows] of stored.collections) {
+    const rows = new Map<Source, readonly unknown[]>()
+    for (const [name, stored_] of stored.collections) {
+      const version = stored.schemas?.get(name) ?? 1
       const source = byName.get(name)
       if (source === undefined) {
         // No view reads it yet: its rows wait until the store meets the collection (see #table).
-        this.#dormant.set(name, rows)
+        this.#dormant.set(name, { rows: stored_, version })
         continue
       }
-      inputs.set(source, rows.map((row) => ({ key: source.key(row), row, weight: 1 })))
+      rows.set(source, this.#migrate(source, stored_, version))
     }
-    // A failed load discards the store, so there is nothing to roll back to.
-    this.#undo.active = false
-    try {
-      this.#circuit.step(inputs, this.#undo)
-    } finally {
-      this.#undo.active = true
-    }
+    const views = this.#circuit.sinks.size
+    const rebuilt = this.#restoreViews(stored, byName)
+    const inputs = new Map<Source, Delta<unknown>>()
+    for (const [source, list] of rows) inputs.set(source, list.map((row) => ({ key: source.key(row), row, weight: 1 })))
     this.#applyToTables(inputs)
     this.#version = stored.version
-    this.#enqueue(inputs, stored.version)
-    this.#circuit.reset()
+    if (rebuilt.size === views) {
+      // Nothing restored: one step feeds every row through the whole circuit.
+      this.#circuit.step(inputs, NO_UNDO)
+      this.#circuit.reset()
+    } else
+      for (const view of rebuilt) {
+        this.#catchUp(view, NO_UNDO)
+        this.#circuit.reset()
+      }
+    this.#enqueueAll()
     this.#subscriptions.deliver()
+    const saved = stored.checkpoint?.views.keys() ?? []
+    const restored = new Set<string>()
+    for (const view of this.#circuit.sinks.keys()) if (!rebuilt.has(view)) restored.add(view.name)
+    if ([...saved].some((name) => !restored.has(name)))
+      // The checkpoint holds state of views that changed or are gone: replace it now, not at the next one.
+      void this.#saveCheckpoint().catch((error: unknown) => this.#onStorageError(error))
+  }
+
+  /**
+   * Loads the saved state of every view whose definition hash matches the checkpoint, and replays the
+   * commits made after it. Returns the views left to rebuild; they are out of the circuit meanwhile.
+   */
+  #restoreViews(stored: StoredState, byName: ReadonlyMap<string, Source>): Set<View<unknown, Key>> {
+    const views = new Set(this.#circuit.sinks.keys())
+    const checkpoint = stored.checkpoint
+    if (checkpoint === undefined) return views
+    const last = checkpoint.log.at(-1)?.version ?? checkpoint.version
+    if (last !== stored.version) return views
+    const restorable: [View<unknown, Key>, unknown][] = []
+    for (const view of views) {
+      const saved = checkpoint.views.get(view.name)
+      if (saved !== undefined && saved.hash === viewHash(view)) restorable.push([view, saved.state])
+    }
+    if (restorable.length === 0) return views
+    for (const [view] of restorable) views.delete(view)
+    for (const view of views) this.#circuit.removeView(view)
+    const loaded = new Set<Operator>()
+    for (const [view, state] of restorable) loadView(this.#circuit, view, state, loaded)
+    this.#circuit.reset()
+    for (const commit of checkpoint.log) {
+      const inputs = new Map<Source, Delta<unknown>>()
+      for (const [name, delta] of commit.changes) {
+        const source = byName.get(name)
+        if (source !== undefined) inputs.set(source, delta)
+      }
+      this.#circuit.step(inputs, NO_UNDO)
+      this.#circuit.reset()
+    }
+    return views
+  }
+
+  /** Adds a view to the circuit and feeds it every row of the collections (its operators are all new). */
+  #catchUp(view: View<unknown, Key>, undo: UndoLog): void {
+    const catchUp = this.#circuit.addView(view)
+    for (const source of this.#circuit.inputs.keys()) this.#table(source)
+    const inputs = new Map<Source, Delta<unknown>>()
+    for (const [source, { table }] of this.#tables)
+      if (table.size > 0) inputs.set(source, Array.from(table.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 })))
+    this.#circuit.step(inputs, undo, catchUp)
+  }
+
+  /**
+   * A collection's stored rows in its declared schema version: as they are when the versions agree,
+   * upgraded by its `migrate` when they are older (the upgrade is written with the next commit).
+   */
+  #migrate(source: Source, rows: readonly unknown[], version: number): readonly unknown[] {
+    if (version === source.version) return rows
+    const migrate = source.migrate
+    if (version > source.version || migrate === undefined) throw new SchemaVersionError(source.name, version, source.version)
+    const changes: Change<unknown>[] = []
+    const migrated = rows.map((row) => {
+      const next = migrate(row, version)
+      changes.push({ key: source.key(row), row, weight: -1 }, { key: source.key(next), row: next, weight: 1 })
+      return next
+    })
+    this.#carry.set(source.name, changes)
+    this.#schemas.set(source.name, source.version)
+    return migrated
   }
 
   #commit(inputs: Map<Source, Delta<unknown>>): void {
     const version = this.#version + 1
+    let durable = true
     try {
       this.#circuit.step(inputs, this.#undo)
-      if (this.#storage) {
-        const changes = new Map<string, Delta<unknown>>()
-        for (const [source, delta] of inputs) changes.set(source.name, delta)
-        this.#storage.append({ version, changes })
-      }
+      if (this.#storage) durable = this.#append(version, inputs)
     } catch (error) {
       this.#undo.rollback()
       this.#circuit.reset()
@@ -284,9 +450,112 @@ export class Store {
     this.#undo.clear()
     this.#applyToTables(inputs)
     this.#version = version
+    if (!durable) this.#pending.push({ version, inputs })
     this.#enqueue(inputs, version)
     this.#circuit.reset()
     this.#subscriptions.deliver()
+    if (this.#checkpointEvery > 0 && ++this.#sinceCheckpoint >= this.#checkpointEvery && durable)
+      this.#saveCheckpoint().catch((error: unknown) => this.#onStorageError(error))
+  }
+
+  /**
+   * Hands a commit to storage, with migrated rows and schema versions carried since the open. Returns
+   * whether it is durable already; when the storage answers with a promise, its outcome settles later.
+   */
+  #append(version: number, inputs: ReadonlyMap<Source, Delta<unknown>>): boolean {
+    const changes = new Map<string, Delta<unknown>>()
+    for (const [name, carried] of this.#carry) changes.set(name, carried)
+    for (const [source, delta] of inputs) {
+      const carried = this.#carry.get(source.name)
+      changes.set(source.name, carried ? [...carried, ...delta] : delta)
+    }
+    const record: CommitRecord = this.#schemas.size > 0 ? { version, changes, schemas: new Map(this.#schemas) } : { version, changes }
+    const result = this.#storage!.append(record)
+    this.#carry.clear()
+    this.#schemas.clear()
+    if (!isPromise(result)) return true
+    result.then(
+      () => this.#durableUpTo(version),
+      (error: unknown) => this.#revert(version, error),
+    )
+    return false
+  }
+
+  #durableUpTo(version: number): void {
+    while (this.#pending.length > 0 && this.#pending[0]!.version <= version) this.#pending.shift()
+    const waiting = this.#waiters
+    this.#waiters = waiting.filter((w) => w.version > version)
+    for (const w of waiting) if (w.version <= version) w.resolve()
+  }
+
+  /**
+   * Undoes in memory the commits from `version` on, which storage could not make durable: one step of
+   * their negated inputs, newest first, so views and subscribers come back to version − 1.
+   */
+  #revert(version: number, error: unknown): void {
+    const at = this.#pending.findIndex((p) => p.version === version)
+    if (at < 0) return
+    const undone = this.#pending.splice(at)
+    const inputs = new Map<Source, Change<unknown>[]>()
+    for (let i = undone.length - 1; i >= 0; i--)
+      for (const [source, delta] of undone[i]!.inputs) {
+        let list = inputs.get(source)
+        if (list === undefined) inputs.set(source, (list = []))
+        for (const c of delta) list.push({ key: c.key, row: c.row, weight: -c.weight })
+      }
+    this.#circuit.step(inputs, NO_UNDO)
+    this.#applyToTables(inputs)
+    this.#version = version - 1
+    this.#enqueue(inputs, this.#version)
+    this.#circuit.reset()
+    this.#subscriptions.deliver()
+    const waiting = this.#waiters
+    this.#waiters = waiting.filter((w) => w.version < version)
+    const rejected = waiting.filter((w) => w.version >= version)
+    for (const w of rejected) w.reject(error)
+    if (rejected.length === 0) this.#onStorageError(error)
+  }
+
+  /** A commit another writer made durable on the same storage: applied as it is, without appending it. */
+  #external(commit: CommitRecord): void {
+    if (this.#pending.length > 0 && this.#pending[0]!.version <= commit.version)
+      this.#revert(this.#pending[0]!.version, new CommitConflictError(this.#pending[0]!.version))
+    if (commit.version !== this.#version + 1) {
+      this.#onStorageError(new InternalError(`stepping: storage reported commit ${commit.version} to a store at version ${this.#version}`))
+      return
+    }
+    const byName = new Map<string, Source>()
+    for (const source of this.#tables.keys()) byName.set(source.name, source)
+    const inputs = new Map<Source, Delta<unknown>>()
+    for (const [name, delta] of commit.changes) {
+      const source = byName.get(name)
+      if (source !== undefined) inputs.set(source, delta)
+      else this.#dormantApply(name, delta)
+    }
+    try {
+      this.#circuit.step(inputs, this.#undo)
+    } catch (error) {
+      this.#undo.rollback()
+      this.#circuit.reset()
+      this.#onStorageError(error)
+      return
+    }
+    this.#undo.clear()
+    this.#applyToTables(inputs)
+    this.#version = commit.version
+    this.#enqueue(inputs, commit.version)
+    this.#circuit.reset()
+    this.#subscriptions.deliver()
+  }
+
+  /** Applies another writer's changes to a collection the store has not met yet. */
+  #dormantApply(name: string, delta: Delta<unknown>): void {
+    const rows = new Map<string, unknown>()
+    const dormant = this.#dormant.get(name)
+    for (const row of dormant?.rows ?? []) rows.set(JSON.stringify(row), row)
+    for (const c of delta) if (c.weight < 0) rows.delete(JSON.stringify(c.row))
+    for (const c of delta) if (c.weight > 0) rows.set(JSON.stringify(c.row), c.row)
+    this.#dormant.set(name, { rows: [...rows.values()], version: dormant?.version ?? 1 })
   }
 
   #applyToTables(inputs: ReadonlyMap<Source, Delta<unknown>>): void {
@@ -305,17 +574,32 @@ export class Store {
     for (const [source, delta] of inputs) if (subs.has(source)) subs.enqueue(source, source.name, new Map([[null, delta]]), version)
   }
 
+  /** Queues every row of every view and collection with listeners as an insert (after loading). */
+  #enqueueAll(): void {
+    const subs = this.#subscriptions
+    for (const [view, { sink }] of this.#circuit.sinks) {
+      if (!subs.has(view) || sink.size === 0) continue
+      const diffs = new Map<KeyId, Change<unknown>[]>()
+      for (const [pid, part] of sink.parts) diffs.set(pid, Array.from(part.rows.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 })))
+      subs.enqueue(view, view.name, diffs, this.#version)
+    }
+    for (const [source, { table }] of this.#tables)
+      if (subs.has(source) && table.size > 0)
+        subs.enqueue(source, source.name, new Map([[null, Array.from(table.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 }))]]), this.#version)
+  }
+
   #table(source: Source) {
     let t = this.#tables.get(source)
     if (t === undefined) {
       this.#circuit.input(source)
       this.#tables.set(source, (t = { table: new KeyedZSet<unknown>(), snapshot: undefined }))
+      if (this.#storage) this.#schemas.set(source.name, source.version)
       const stored = this.#dormant.get(source.name)
       if (stored !== undefined) {
         // Rows storage held for a collection no view read at load time. No operator reads this input yet
         // (a view added later catches up from this table), so they go straight into the table.
         this.#dormant.delete(source.name)
-        for (const row of stored) {
+        for (const row of this.#migrate(source, stored.rows, stored.version)) {
           const key = source.key(row)
           t.table.add(key, keyId(key), row, 1, NO_UNDO)
         }
@@ -357,6 +641,3 @@ export function createStore(options: StoreOptions = {}): Store {
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 
-/** For writes that happen only after a step committed (input tables): nothing to roll back, so nothing recorded. */
-const NO_UNDO = new UndoLog()
-NO_UNDO.active = false

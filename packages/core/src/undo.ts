@@ -24,3 +24,7 @@ export class UndoLog {
     this.#actions = []
   }
 }
+
+/** For writes with nothing to roll back (loading, tables after a commit): records nothing. */
+export const NO_UNDO = new UndoLog()
+NO_UNDO.active = false

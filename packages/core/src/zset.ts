@@ -106,6 +106,17 @@ export class KeyedZSet<T> {
 }
 
 /**
+ * Every row of some keyed sets with its weight, as a delta: the saved form of state that integrates its
+ * input (arrangements, distinct, top-K), which loads back by stepping it.
+ */
+export function savedRows<T>(sets: Iterable<KeyedZSet<T>>): Change<T>[] {
+  const out: Change<T>[] = []
+  for (const set of sets)
+    for (const e of set.entries.values()) eachRow(e, (row, weight) => out.push({ key: e.key, row, weight }))
+  return out
+}
+
+/**
  * Structural equality of rows: primitives by `Object.is`, arrays and plain objects member by member,
  * dates by time. Used where a view decides whether an updated row really changed, so an update that
  * produces an equal row keeps the old object (and its identity for UI memoization).

@@ -1,6 +1,6 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { KeyedZSet, type Change, type Delta } from '../zset'
-import type { UndoLog } from '../undo'
+import { KeyedZSet, savedRows, type Change, type Delta } from '../zset'
+import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
 /** A change together with its index key, as an arrangement hands it to the joins reading it. */
@@ -72,6 +72,15 @@ export class Arrangement<T = unknown> extends BaseOperator {
 
   reset(): void {
     this.pending = []
+  }
+
+  save(): unknown {
+    return savedRows(Array.from(this.groups.values(), (g) => g.rows))
+  }
+
+  load(saved: unknown): void {
+    this.step([saved as Delta<unknown>])
+    this.flush(NO_UNDO)
   }
 
   /** The rows held under an index key, as of the end of the previous step. */

@@ -1,6 +1,6 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { KeyedZSet, eachRow, type Change, type Delta, type Entry } from '../zset'
-import type { UndoLog } from '../undo'
+import { KeyedZSet, eachRow, savedRows, type Change, type Delta, type Entry } from '../zset'
+import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
 /** What distinct shows for a key: its first row, while the key's total weight is positive. */
@@ -44,6 +44,16 @@ export class DistinctOperator extends BaseOperator {
       if (now) out.push({ key: now.key, row: now.row, weight: 1 })
     }
     return out
+  }
+
+  save(): unknown {
+    return savedRows([this.state])
+  }
+
+  load(saved: unknown): void {
+    // Saved under the distinct key, which is what `step` keys by when there is no key function.
+    const { state } = this
+    for (const c of saved as Delta<unknown>) state.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
   }
 
   override stateSize(): number {

@@ -82,6 +82,27 @@ export class GroupByOperator extends BaseOperator {
     return true
   }
 
+  save(): unknown {
+    const groups: [Key, number, Record<string, unknown> | undefined, unknown[]][] = []
+    for (const g of this.groups.values()) {
+      const states: unknown[] = []
+      for (const s of g.states) {
+        if (!s.save) return undefined
+        states.push(s.save())
+      }
+      groups.push([g.key, g.count, g.row, states])
+    }
+    return groups
+  }
+
+  load(saved: unknown): void {
+    for (const [key, count, row, states] of saved as [Key, number, Record<string, unknown> | undefined, unknown[]][]) {
+      const group: GroupState = { key, count, states: this.aggregates.map((a) => a.init()), row }
+      group.states.forEach((s, i) => s.load!(states[i]))
+      this.groups.set(keyId(key), group)
+    }
+  }
+
   override stateSize(): number {
     return this.groups.size
   }

@@ -28,6 +28,13 @@ export interface Operator {
   flush?(undo: UndoLog): void
   /** Forgets what `step` left for `flush` (after a flush or a rollback). */
   reset?(): void
+  /**
+   * The operator's state as plain data for a checkpoint, or undefined when it cannot be saved (the views
+   * using it then rebuild on open). Stateless operators have no `save`.
+   */
+  save?(): unknown
+  /** Takes back what `save` returned, into the operator's empty state, before any step. */
+  load?(saved: unknown): void
   /** Rows (or groups) held in state, for `describe`. */
   stateSize(): number
   /** A short description of what the operator does, for `describe` and errors. */

@@ -217,6 +217,11 @@ export class RecursiveOperator extends BaseOperator implements WorkCounter {
     this.#variable.next = []
   }
 
+  /** The nested fixpoint's per-iteration state is not saved: recursive views rebuild when a store opens. */
+  save(): undefined {
+    return undefined
+  }
+
   override stateSize(): number {
     let n = 0
     for (const op of this.#ops) n += op.stateSize()

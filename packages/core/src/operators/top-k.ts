@@ -1,8 +1,8 @@
 import { keyId, type Key, type KeyId } from '../key'
 import type { Order } from '../relation'
 import { SortedRows, type SortKey } from '../sorted'
-import type { Change, Delta } from '../zset'
-import type { UndoLog } from '../undo'
+import { savedRows, type Change, type Delta } from '../zset'
+import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
 interface Window {
@@ -93,6 +93,14 @@ export class TopKOperator extends BaseOperator {
         w.shown = before
         w.last = lastBefore
       })
+  }
+
+  save(): unknown {
+    return savedRows(Array.from(this.groups.values(), (w) => w.rows.rows))
+  }
+
+  load(saved: unknown): void {
+    this.step([saved as Delta<unknown>], NO_UNDO)
   }
 
   override stateSize(): number {
