@@ -92,7 +92,7 @@ function failing(inner: Storage, failAt: number): Storage {
     load: () => inner.load(),
     append(record) {
       if (++calls === failAt) throw new Error('storage refused the commit')
-      inner.append(record)
+      return inner.append(record)
     },
   }
 }
@@ -122,8 +122,8 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
     test(
       'appended rows and the version are there after reopening',
       withFixture(async ({ storage, reopen }) => {
-        storage.append(commit(1, { users: [insert('ada', { name: 'ada', team: 'core' }), insert('bob', { name: 'bob', team: 'ui' })] }))
-        storage.append(commit(2, { users: [insert('cy', { name: 'cy', team: 'ui' })] }))
+        await storage.append(commit(1, { users: [insert('ada', { name: 'ada', team: 'core' }), insert('bob', { name: 'bob', team: 'ui' })] }))
+        await storage.append(commit(2, { users: [insert('cy', { name: 'cy', team: 'ui' })] }))
         expect(sorted(await reopen().load())).toEqual({
           version: 2,
           collections: {
@@ -140,11 +140,11 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
     test(
       'updates (−old +new) and deletes round-trip',
       withFixture(async ({ storage, reopen }) => {
-        storage.append(commit(1, { issues: [insert(1, issue(1, 'ada')), insert(2, issue(2, 'ada')), insert(3, issue(3, 'bob'))] }))
-        storage.append(commit(2, { issues: [remove(1, issue(1, 'ada')), insert(1, issue(1, 'bob', false)), remove(2, issue(2, 'ada'))] }))
+        await storage.append(commit(1, { issues: [insert(1, issue(1, 'ada')), insert(2, issue(2, 'ada')), insert(3, issue(3, 'bob'))] }))
+        await storage.append(commit(2, { issues: [remove(1, issue(1, 'ada')), insert(1, issue(1, 'bob', false)), remove(2, issue(2, 'ada'))] }))
         const reopened = reopen()
         expect(sorted(await reopened.load())).toEqual({ version: 2, collections: { issues: [issue(1, 'bob', false), issue(3, 'bob')] } })
-        reopened.append(commit(3, { issues: [remove(3, issue(3, 'bob')), insert(2, issue(2, 'cy'))] }))
+        await reopened.append(commit(3, { issues: [remove(3, issue(3, 'bob')), insert(2, issue(2, 'cy'))] }))
         expect(sorted(await reopen().load())).toEqual({ version: 3, collections: { issues: [issue(1, 'bob', false), issue(2, 'cy')] } })
       }),
     )
@@ -152,9 +152,9 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
     test(
       'several collections, written in one commit or apart',
       withFixture(async ({ storage, reopen }) => {
-        storage.append(commit(1, { issues: [insert(1, issue(1, 'ada'))], users: [insert('ada', { name: 'ada', team: 'core' })] }))
-        storage.append(commit(2, { tags: [insert('t', { tag: 't' })] }))
-        storage.append(commit(3, { users: [remove('ada', { name: 'ada', team: 'core' })] }))
+        await storage.append(commit(1, { issues: [insert(1, issue(1, 'ada'))], users: [insert('ada', { name: 'ada', team: 'core' })] }))
+        await storage.append(commit(2, { tags: [insert('t', { tag: 't' })] }))
+        await storage.append(commit(3, { users: [remove('ada', { name: 'ada', team: 'core' })] }))
         expect(sorted(await reopen().load())).toEqual({
           version: 3,
           collections: { issues: [issue(1, 'ada')], users: [], tags: [{ tag: 't' }] },
@@ -166,8 +166,8 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
       "keys of every kind stay apart: strings, numbers, '1' and 1, booleans, null, tuples",
       withFixture(async ({ storage, reopen }) => {
         const keys: Key[] = ['a', '', '1', 1, 0, -2.5, 1e21, true, false, null, [1, 'a'], ['1', 1], [[1], null], '\u0000[1,"a"]', 'null', 'true']
-        storage.append(commit(1, { things: keys.map((k, i) => insert(k, { k, i })) }))
-        storage.append(commit(2, { things: [remove(1, { k: 1, i: 3 }), remove([1, 'a'], { k: [1, 'a'], i: 10 }), remove(null, { k: null, i: 9 })] }))
+        await storage.append(commit(1, { things: keys.map((k, i) => insert(k, { k, i })) }))
+        await storage.append(commit(2, { things: [remove(1, { k: 1, i: 3 }), remove([1, 'a'], { k: [1, 'a'], i: 10 }), remove(null, { k: null, i: 9 })] }))
         const loaded = await reopen().load()
         const kept = keys.map((k, i) => ({ k, i })).filter((r) => r.i !== 3 && r.i !== 10 && r.i !== 9)
         expect(sorted(loaded)).toEqual({ version: 2, collections: { things: kept.sort(byJson) } })
@@ -186,7 +186,7 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
           nested: { list: [1, { deep: [new Date(0)] }], none: null, missing: undefined },
           text: 'ü "quoted" \u0000 nul',
         }
-        storage.append(commit(1, { rows: [insert('r', row), insert('plain', { id: 'plain', n: 1.5 })] }))
+        await storage.append(commit(1, { rows: [insert('r', row), insert('plain', { id: 'plain', n: 1.5 })] }))
         const loaded = await reopen().load()
         const rows = loaded?.collections.get('rows') ?? []
         const back = rows.find((r) => (r as { id: string }).id === 'r')
@@ -202,6 +202,7 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
         const notes = collection<{ id: number; text: string }>('notes', { key: 'id' })
         const store = await open(storage)
         store.transact((tx) => tx.insert(notes, [{ id: 1, text: 'kept' }]))
+        await store.flush()
         const reopened = await open(reopen())
         expect(reopened.read(notes)).toEqual([{ id: 1, text: 'kept' }])
         expect(() => reopened.transact((tx) => tx.insert(notes, { id: 1, text: 'clobbered' }))).toThrow(DuplicateKeyError)
@@ -226,6 +227,7 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
           tx.insert(issues, issue(6, 'ada'))
         })
         const before = readViews(store)
+        await store.flush()
         const reopened = await open(reopen())
         expect(reopened.version).toBe(3)
         expect(readViews(reopened)).toEqual(before)
@@ -255,10 +257,69 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
         store.transact((tx) => tx.insert(issues, issue(3, 'ada')))
         expect(store.version).toBe(2)
         const after = readViews(store)
+        await store.flush()
         const reopened = await open(reopen())
         expect(reopened.version).toBe(2)
         expect(readViews(reopened)).toEqual(after)
         expect(reopened.read(issues).map((i) => i.id).sort()).toEqual([1, 2, 3])
+      }),
+    )
+
+    test(
+      'schema versions recorded with a commit come back',
+      withFixture(async ({ storage, reopen }) => {
+        await storage.append({ ...commit(1, { users: [insert('ada', { name: 'ada', team: 'core' })] }), schemas: new Map([['users', 3]]) })
+        await storage.append(commit(2, { users: [insert('bob', { name: 'bob', team: 'ui' })] }))
+        expect((await reopen().load())?.schemas?.get('users')).toBe(3)
+      }),
+    )
+
+    test(
+      'a checkpoint comes back with the commits made after it; a newer one replaces it and trims them',
+      withFixture(async ({ storage, reopen }) => {
+        expect(storage.checkpoint).toBeTypeOf('function')
+        const state = { operators: [[{ key: [1, 'a'], row: { at: new Date(5), gone: undefined }, weight: 2 }]], rows: [] }
+        await storage.append(commit(1, { users: [insert('ada', { name: 'ada', team: 'core' })] }))
+        await storage.checkpoint!({ version: 1, views: new Map([['v', { hash: 'h1', state }], ['w', { hash: 'h2', state: 7 }]]) })
+        await storage.append(commit(2, { users: [insert('bob', { name: 'bob', team: 'ui' })] }))
+        await storage.append(commit(3, { users: [remove('ada', { name: 'ada', team: 'core' })] }))
+        const loaded = await reopen().load()
+        expect(loaded?.checkpoint?.version).toBe(1)
+        expect(loaded?.checkpoint?.views).toEqual(new Map([['v', { hash: 'h1', state }], ['w', { hash: 'h2', state: 7 }]]))
+        expect(loaded?.checkpoint?.log.map((c) => [c.version, [...c.changes]])).toEqual([
+          [2, [['users', [insert('bob', { name: 'bob', team: 'ui' })]]]],
+          [3, [['users', [remove('ada', { name: 'ada', team: 'core' })]]]],
+        ])
+        const again = reopen()
+        await again.load()
+        await again.checkpoint!({ version: 3, views: new Map([['w', { hash: 'h3', state: 8 }]]) })
+        const latest = await reopen().load()
+        expect(latest?.checkpoint).toEqual({ version: 3, views: new Map([['w', { hash: 'h3', state: 8 }]]), log: [] })
+      }),
+    )
+
+    test(
+      'a reopened store restores its views from the checkpoint without recomputing them, and replays later commits',
+      withFixture(async ({ storage, reopen }) => {
+        let calls = 0
+        const counted = view('counted', issues.map((i) => (calls++, { id: i.id, owner: i.owner })))
+        const all = [...views, counted]
+        const store = createStore({ views: all, storage })
+        await store.ready
+        store.transact((tx) => {
+          tx.insert(users, [{ name: 'ada', team: 'core' }, { name: 'bob', team: 'ui' }])
+          tx.insert(issues, [1, 2, 3, 4].map((id) => issue(id, id % 2 ? 'ada' : 'bob')))
+        })
+        await store.checkpoint()
+        store.transact((tx) => tx.update(issues, 2, { open: false, owner: 'ada' }))
+        await store.flush()
+        const before = { ...readViews(store), counted: store.read(counted) }
+        calls = 0
+        const reopened = createStore({ views: all, storage: reopen() })
+        await reopened.ready
+        expect({ ...readViews(reopened), counted: reopened.read(counted) }).toEqual(before)
+        // One replayed commit: the update's old and new row, nothing else.
+        expect(calls).toBe(2)
       }),
     )
   })

@@ -65,7 +65,9 @@ export class MissingTableError extends SqliteStorageError {
   ) {
     super(
       path,
-      `the store lists collection '${collection}' but its table '${table}' is missing (the file was changed outside stepping); ` +
+      (collection === table
+        ? `stepping's table '${table}' is missing (the file was changed outside stepping); `
+        : `the store lists collection '${collection}' but its table '${table}' is missing (the file was changed outside stepping); `) +
         'restore the file from a backup',
     )
   }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { keyId, type CommitRecord, type KeyId, type Storage, type StoredState } from '@stepping/core'
+import { keyId, type Checkpoint, type CommitRecord, type Delta, type KeyId, type Storage, type StoredState, type ViewState } from '@stepping/core'
 import superjson, { type SuperJSONResult } from 'superjson'
 import { ForeignDatabaseError, MissingTableError, NewerFormatError, NotADatabaseError, StorageFullError } from './errors'
 
@@ -13,8 +13,15 @@ import { ForeignDatabaseError, MissingTableError, NewerFormatError, NotADatabase
  * - one table per collection, `(id TEXT PRIMARY KEY, json TEXT, meta TEXT)`: `id` is the row's key id with
  *   a type tag (so 1 and '1' stay apart), `json`/`meta` are superjson's two halves of the row (`meta` is
  *   NULL for plain JSON rows, which then load with one `JSON.parse`).
+ *
+ * Format 2 adds (a format-1 file is upgraded in place when opened):
+ * - `stepping_schemas(name, version)`: each collection's schema version, when a commit recorded one;
+ * - `stepping_views(name, hash, json, meta)`: the last checkpoint, one row per view (superjson halves of
+ *   its saved state), at the version kept in `stepping_meta` under 'checkpoint';
+ * - `stepping_log(version, json, meta)`: every commit made after the checkpoint (superjson halves of its
+ *   changes), written only while a checkpoint exists and trimmed by each new one.
  */
-export const STORAGE_FORMAT = 1
+export const STORAGE_FORMAT = 2
 
 /** Options of `sqliteStorage`. */
 export interface SqliteStorageOptions {
@@ -25,6 +32,8 @@ export interface SqliteStorageOptions {
 /** A `Storage` in one SQLite file. `load` is synchronous, so a store on it is ready at once. */
 export interface SqliteStorage extends Storage {
   load(): StoredState | undefined
+  append(commit: CommitRecord): void
+  checkpoint(checkpoint: Checkpoint): void
   close(): void
   /** The database file. */
   readonly path: string
@@ -63,6 +72,18 @@ export function sqliteStorage(path: string, options: SqliteStorageOptions = {}):
   const getVersion = db.prepare<[], number>("SELECT value FROM stepping_meta WHERE key = 'version'").pluck()
   const setVersion = db.prepare<[number]>("UPDATE stepping_meta SET value = ? WHERE key = 'version'")
   const addCollection = db.prepare<[string, string]>('INSERT INTO stepping_collections (name, table_name) VALUES (?, ?)')
+  const getCheckpoint = db.prepare<[], number | null>("SELECT value FROM stepping_meta WHERE key = 'checkpoint'").pluck()
+  const setCheckpoint = db.prepare<[number]>("INSERT INTO stepping_meta (key, value) VALUES ('checkpoint', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+  const setSchema = db.prepare<[string, number]>('INSERT INTO stepping_schemas (name, version) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version')
+  const allSchemas = db.prepare<[], [string, number]>('SELECT name, version FROM stepping_schemas').raw()
+  const putView = db.prepare<[string, string, string, string | null]>('INSERT INTO stepping_views (name, hash, json, meta) VALUES (?, ?, ?, ?)')
+  const allViews = db.prepare<[], [string, string, string, string | null]>('SELECT name, hash, json, meta FROM stepping_views').raw()
+  const clearViews = db.prepare('DELETE FROM stepping_views')
+  const putLog = db.prepare<[number, string, string | null]>('INSERT INTO stepping_log (version, json, meta) VALUES (?, ?, ?)')
+  const logAfter = db.prepare<[number], [number, string, string | null]>('SELECT version, json, meta FROM stepping_log WHERE version > ? ORDER BY version').raw()
+  const trimLog = db.prepare<[number]>('DELETE FROM stepping_log WHERE version <= ?')
+  // Whether a checkpoint exists, and so whether commits are logged for replay after it.
+  let checkpointed = getCheckpoint.get() != null
   // Tables created by the commit being written: forgotten again if its transaction rolls back.
   const created: string[] = []
 
@@ -85,11 +106,22 @@ export function sqliteStorage(path: string, options: SqliteStorageOptions = {}):
       for (const c of delta) if (c.weight < 0) t.remove.run(encodeId(keyId(c.key)))
       for (const c of delta) {
         if (c.weight <= 0) continue
-        const { json, meta } = superjson.serialize(c.row)
-        t.put.run(encodeId(keyId(c.key)), JSON.stringify(json), meta === undefined ? null : JSON.stringify(meta))
+        t.put.run(encodeId(keyId(c.key)), ...serialize(c.row))
       }
     }
+    for (const [name, version] of commit.schemas ?? []) setSchema.run(name, version)
+    if (checkpointed) putLog.run(commit.version, ...serialize([...commit.changes]))
     setVersion.run(commit.version)
+  })
+
+  const saveCheckpoint = db.transaction((checkpoint: Checkpoint) => {
+    const version = getVersion.get() ?? 0
+    if (checkpoint.version !== version)
+      throw new RangeError(`sqliteStorage: a checkpoint at version ${checkpoint.version} for a file at version ${version}`)
+    clearViews.run()
+    for (const [name, { hash, state }] of checkpoint.views) putView.run(name, hash, ...serialize(state))
+    setCheckpoint.run(checkpoint.version)
+    trimLog.run(checkpoint.version)
   })
 
   return {
@@ -100,7 +132,16 @@ export function sqliteStorage(path: string, options: SqliteStorageOptions = {}):
       if (version === 0) return undefined
       const collections = new Map<string, unknown[]>()
       for (const [name, t] of tables) collections.set(name, t.all.all().map(decode))
-      return { version, collections }
+      const schemas = new Map(allSchemas.all())
+      const at = getCheckpoint.get()
+      if (at == null) return { version, collections, schemas }
+      const views = new Map<string, ViewState>()
+      for (const [name, hash, json, meta] of allViews.all()) views.set(name, { hash, state: decode([json, meta]) })
+      const log = logAfter.all(at).map(([v, json, meta]): CommitRecord => ({
+        version: v,
+        changes: new Map(decode([json, meta]) as [string, Delta<unknown>][]),
+      }))
+      return { version, collections, schemas, checkpoint: { version: at, views, log } }
     },
     append(commit) {
       created.length = 0
@@ -112,6 +153,16 @@ export function sqliteStorage(path: string, options: SqliteStorageOptions = {}):
           throw new StorageFullError(path, commit.version, { cause: error })
         throw error
       }
+    },
+    checkpoint(checkpoint) {
+      try {
+        saveCheckpoint(checkpoint)
+      } catch (error) {
+        if (error instanceof Database.SqliteError && error.code === 'SQLITE_FULL')
+          throw new StorageFullError(path, checkpoint.version, { cause: error })
+        throw error
+      }
+      checkpointed = true
     },
     close() {
       db.close()
@@ -138,15 +189,23 @@ function open(db: Database.Database, path: string): Map<string, Table> {
         CREATE TABLE IF NOT EXISTS stepping_meta (key TEXT PRIMARY KEY NOT NULL, value) ;
         CREATE TABLE IF NOT EXISTS stepping_collections (name TEXT PRIMARY KEY NOT NULL, table_name TEXT NOT NULL UNIQUE) ;
         INSERT OR IGNORE INTO stepping_meta (key, value) VALUES ('format', ${STORAGE_FORMAT}), ('version', 0) ;
+        ${FORMAT_2}
       `)
     }).immediate()
   }
   const format = db.prepare<[], unknown>("SELECT value FROM stepping_meta WHERE key = 'format'").pluck().get()
   if (typeof format !== 'number' || !Number.isInteger(format)) throw new ForeignDatabaseError(path, existing)
   if (format > STORAGE_FORMAT) throw new NewerFormatError(path, format, STORAGE_FORMAT)
+  if (format < STORAGE_FORMAT)
+    db.transaction(() => {
+      db.exec(FORMAT_2)
+      db.prepare("UPDATE stepping_meta SET value = ? WHERE key = 'format'").run(STORAGE_FORMAT)
+    }).immediate()
   const tables = new Map<string, Table>()
   const present = new Set(db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all())
   const listed = db.prepare<[], { name: string; table_name: string }>('SELECT name, table_name FROM stepping_collections ORDER BY rowid').all()
+  for (const name of ['stepping_schemas', 'stepping_views', 'stepping_log'])
+    if (!present.has(name)) throw new MissingTableError(path, name, name)
   for (const { name, table_name } of listed) {
     if (!present.has(table_name)) throw new MissingTableError(path, name, table_name)
     tables.set(name, prepare(db, table_name))
@@ -177,6 +236,19 @@ function encodeId(id: KeyId): string {
     default:
       return 'null'
   }
+}
+
+/** The tables format 2 added. */
+const FORMAT_2 = `
+  CREATE TABLE IF NOT EXISTS stepping_schemas (name TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL) ;
+  CREATE TABLE IF NOT EXISTS stepping_views (name TEXT PRIMARY KEY NOT NULL, hash TEXT NOT NULL, json TEXT NOT NULL, meta TEXT) ;
+  CREATE TABLE IF NOT EXISTS stepping_log (version INTEGER PRIMARY KEY NOT NULL, json TEXT NOT NULL, meta TEXT) ;
+`
+
+/** superjson's two halves of a value as TEXT: `meta` is null for plain JSON, which loads with `JSON.parse`. */
+function serialize(value: unknown): [string, string | null] {
+  const { json, meta } = superjson.serialize(value)
+  return [JSON.stringify(json), meta === undefined ? null : JSON.stringify(meta)]
 }
 
 function decode([json, meta]: [string, string | null]): unknown {
