@@ -28,10 +28,13 @@ function prng(seed: number): () => number {
   }
 }
 
-/** Starts a writer on `path`, kills it `delayMs` after its first report, and returns the last version it reported. */
-function runAndKill(path: string, delayMs: number): Promise<number> {
+/**
+ * Starts a writer on `path` saving a checkpoint every `checkpointEvery` commits (0: never), kills it
+ * `delayMs` after its first report, and returns the last version it reported.
+ */
+function runAndKill(path: string, delayMs: number, checkpointEvery: number): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', writer, path], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, path, String(checkpointEvery)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     let timer: NodeJS.Timeout | undefined
@@ -72,7 +75,7 @@ function check(path: string, reported: number): number {
 }
 
 describe('crash safety', () => {
-  test('a writer SIGKILLed at random moments loses no reported commit and leaves no partial one', { timeout: 120_000 }, async () => {
+  test('a writer SIGKILLed at random moments, with and without checkpoints, loses no reported commit and leaves no partial one', { timeout: 120_000 }, async () => {
     const seed = Date.now()
     const random = prng(seed)
     const tmp = tempDir('stepping-crash-')
@@ -81,7 +84,8 @@ describe('crash safety', () => {
       const path = tmp.file(`lane-${n}.db`)
       let version = 0
       for (let k = 0; k < KILLS_PER_LANE; k++) {
-        const reported = await runAndKill(path, 20 + Math.floor(random() * 180))
+        // Odd lanes checkpoint every 3 commits: kills land mid-checkpoint, and reopening replays the log.
+        const reported = await runAndKill(path, 20 + Math.floor(random() * 180), n % 2 === 1 ? 3 : 0)
         const after = check(path, reported)
         stats.kills++
         stats.reported += Math.max(0, reported - version)
