@@ -128,9 +128,15 @@ export class ViewSink<T> {
     return savedRows(Array.from(this.parts.values(), (p) => p.rows))
   }
 
-  /** Takes back what `save` returned into the empty sink; `diffs` then hold every row as an insert. */
+  /** Takes back what `save` returned into the empty sink (one row per key, as `save` wrote them). */
   load(saved: readonly Change<T>[]): void {
-    this.apply(saved, NO_UNDO)
+    const { parts, view } = this
+    for (const c of saved) {
+      const pid = this.#partitionOf(c.row)
+      let part = parts.get(pid)
+      if (part === undefined) parts.set(pid, (part = new Partition<T>(view)))
+      part.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
+    }
   }
 
   /** Forgets this step's diffs (after a rollback, or once delivered). */

@@ -64,7 +64,7 @@ function expectSame(store: Store, reference: Store, label: string): void {
 }
 
 describe('checkpoints', () => {
-  test('a store reopened at random points (closed or crashed) equals one that never restarted, after every step', () => {
+  test('a store reopened at random points (closed or crashed) equals one that never restarted, after every step', { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(scenario, fc.array(fc.constantFrom('none', 'close', 'crash'), { minLength: 9, maxLength: 9 }), fc.integer({ min: 0, max: 3 }), (s, restarts, every) => {
         const storage = memoryStorage()
