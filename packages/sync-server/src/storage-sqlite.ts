@@ -245,10 +245,40 @@ const FORMAT_2 = `
   CREATE TABLE IF NOT EXISTS stepping_log (version INTEGER PRIMARY KEY NOT NULL, json TEXT NOT NULL, meta TEXT) ;
 `
 
-/** superjson's two halves of a value as TEXT: `meta` is null for plain JSON, which loads with `JSON.parse`. */
+/**
+ * superjson's two halves of a value as TEXT: `meta` is null for plain JSON, which loads with `JSON.parse`.
+ * Most values are plain JSON, so one `JSON.stringify` with a watchful replacer goes first; only a value
+ * holding something JSON would lose (a date, undefined, a map, a set, a bigint, NaN, ±Infinity, −0) pays
+ * for superjson's walk.
+ */
 function serialize(value: unknown): [string, string | null] {
+  let plain = true
+  const text = JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
+    if (plain && !isPlain((this as Record<string, unknown>)[key])) plain = false
+    return plain ? v : null
+  })
+  if (plain && text !== undefined) return [text, null]
   const { json, meta } = superjson.serialize(value)
   return [JSON.stringify(json), meta === undefined ? null : JSON.stringify(meta)]
+}
+
+/** Whether JSON carries `v` itself unchanged (containers are checked member by member as the walk goes). */
+function isPlain(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0)
+    case 'object':
+      if (v === null || Array.isArray(v)) return true
+      {
+        const proto: unknown = Object.getPrototypeOf(v)
+        return proto === Object.prototype || proto === null
+      }
+    default:
+      return false
+  }
 }
 
 function decode([json, meta]: [string, string | null]): unknown {
