@@ -9,12 +9,17 @@ import type { Change } from './zset'
  * Raised when what the engine saves in a checkpoint changes meaning: every saved view state then has
  * another hash, so a store opening on an older checkpoint rebuilds instead of misreading it.
  */
-const STATE_FORMAT = 1
+const STATE_FORMAT = 2
 
-/** A view's saved state: its stateful operators' states in a fixed walk order, and its rows. */
+/**
+ * A view's saved state: its stateful operators' states in a fixed walk order, and its rows. null stands
+ * for state that is a function of the collections alone (an arrangement of a collection, a group-by of a
+ * filtered collection, the rows of a filter view): it is rebuilt from the collections on open rather
+ * than saved, which costs about what loading it would and keeps checkpoints small.
+ */
 interface SavedView {
   readonly operators: readonly unknown[]
-  readonly rows: readonly Change<unknown>[]
+  readonly rows: readonly Change<unknown>[] | null
 }
 
 /**
@@ -89,18 +94,30 @@ export function saveView(circuit: Circuit, view: View<unknown, Key>): SavedView 
   assert(entry !== undefined, () => `view '${view.name}' is not in the circuit`)
   const operators: unknown[] = []
   for (const op of stateful(entry.operator)) {
+    if (fromInputs(op)) {
+      // Its state is a function of the collections alone: rebuilt on open, as cheaply as it would load.
+      operators.push(null)
+      continue
+    }
     const saved = op.save!()
     if (saved === undefined) return undefined
     operators.push(saved)
   }
-  return { operators, rows: entry.sink.save() }
+  return { operators, rows: fromInputs(entry.operator, true) ? null : entry.sink.save() }
+}
+
+/** What loading views leaves to rebuild from the collections: a catch-up step over these operators and sinks. */
+export interface Rebuild {
+  readonly operators: Set<Operator>
+  readonly views: Set<View<unknown, Key>>
 }
 
 /**
  * Loads a view's saved state into its (empty) operators and sink. Operators in `loaded` already hold
- * state (shared with a view loaded before) and are skipped. The sink's diffs hold every row afterwards.
+ * state (shared with a view loaded before) and are skipped. State saved as a function of the collections
+ * (null) is added to `rebuild`, with the stateless operators between it and the collections.
  */
-export function loadView(circuit: Circuit, view: View<unknown, Key>, state: unknown, loaded: Set<Operator>): void {
+export function loadView(circuit: Circuit, view: View<unknown, Key>, state: unknown, loaded: Set<Operator>, rebuild: Rebuild): void {
   const entry = circuit.sinks.get(view)
   assert(entry !== undefined, () => `view '${view.name}' is not in the circuit`)
   const saved = state as SavedView
@@ -108,10 +125,15 @@ export function loadView(circuit: Circuit, view: View<unknown, Key>, state: unkn
   assert(ops.length === saved.operators.length, () => `view '${view.name}': saved state has ${saved.operators.length} operators, not ${ops.length}`)
   ops.forEach((op, i) => {
     if (loaded.has(op)) return
-    op.load!(saved.operators[i])
     loaded.add(op)
+    const s = saved.operators[i]
+    if (s === null) upstream(op, rebuild.operators)
+    else op.load!(s)
   })
-  entry.sink.load(saved.rows)
+  if (saved.rows === null) {
+    upstream(entry.operator, rebuild.operators)
+    rebuild.views.add(view)
+  } else entry.sink.load(saved.rows)
 }
 
 /** The operators upstream of `output` (itself included) that hold state, in a walk order fixed by the plan. */
@@ -126,6 +148,22 @@ function stateful(output: Operator): Operator[] {
   }
   visit(output)
   return out
+}
+
+/**
+ * Whether `op`'s state (with `self`, its output) depends on the collections through stateless operators
+ * only (filters, maps, unions of inputs): then feeding it the collections' rows rebuilds it exactly.
+ */
+function fromInputs(op: Operator, self = false): boolean {
+  if (self && op.save) return false
+  return op.inputs.every((input) => fromInputs(input, true))
+}
+
+/** Adds `op` and every operator upstream of it to `into`. */
+function upstream(op: Operator, into: Set<Operator>): void {
+  if (into.has(op)) return
+  into.add(op)
+  for (const input of op.inputs) upstream(input, into)
 }
 
 /** A 106-bit string hash (two 53-bit cyrb53 lanes), as hex. */

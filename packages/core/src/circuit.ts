@@ -29,9 +29,9 @@ export interface OperatorInfo {
   readonly work?: number
 }
 
-/** A step restricted to a newly added view: only its operators run, only its sink integrates. */
+/** A step restricted to some operators (a newly added view's, say): only they run, only these sinks integrate. */
 export interface CatchUp {
-  readonly view: View<unknown, Key>
+  readonly views: ReadonlySet<View<unknown, Key>>
   readonly operators: ReadonlySet<Operator>
 }
 
@@ -84,7 +84,7 @@ export class Circuit {
       this.#compiled = scope.compiled
       this.#arrangements = scope.arrangements
     }
-    return { view, operators: new Set(this.operators.slice(first)) }
+    return { views: new Set([view]), operators: new Set(this.operators.slice(first)) }
   }
 
   /** Removes a view, and every operator no other view uses. */
@@ -160,7 +160,7 @@ export class Circuit {
     }
     for (const [view, { sink, operator }] of this.sinks) {
       const d = outs[operator.index]!
-      if (d.length > 0 && (!only || only.view === view)) sink.apply(d, undo)
+      if (d.length > 0 && (!only || only.views.has(view))) sink.apply(d, undo)
     }
     for (const op of flushers) op.flush!(undo)
   }

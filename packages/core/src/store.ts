@@ -1,4 +1,4 @@
-import { loadView, saveView, viewHash } from './checkpoint'
+import { loadView, saveView, viewHash, type Rebuild } from './checkpoint'
 import { Circuit, type OperatorInfo } from './circuit'
 import { CommitConflictError, InternalError, SchemaVersionError, UsageError } from './errors'
 import { keyId, type Key, type KeyId } from './key'
@@ -350,7 +350,7 @@ export class Store {
       rows.set(source, this.#migrate(source, stored_, version))
     }
     const views = this.#circuit.sinks.size
-    const rebuilt = this.#restoreViews(stored, byName)
+    const rebuilt = this.#restoreViews(stored, byName, rows)
     const inputs = new Map<Source, Delta<unknown>>()
     for (const [source, list] of rows) inputs.set(source, list.map((row) => ({ key: source.key(row), row, weight: 1 })))
     this.#applyToTables(inputs)
@@ -375,10 +375,12 @@ export class Store {
   }
 
   /**
-   * Loads the saved state of every view whose definition hash matches the checkpoint, and replays the
-   * commits made after it. Returns the views left to rebuild; they are out of the circuit meanwhile.
+   * Loads the saved state of every view whose definition hash matches the checkpoint, rebuilds the state
+   * that was saved as a function of the collections (from their rows as of the checkpoint: `rows`, which
+   * are as of the last commit, less the commits logged since), and replays the logged commits. Returns the
+   * views left to rebuild; they are out of the circuit meanwhile.
    */
-  #restoreViews(stored: StoredState, byName: ReadonlyMap<string, Source>): Set<View<unknown, Key>> {
+  #restoreViews(stored: StoredState, byName: ReadonlyMap<string, Source>, rows: ReadonlyMap<Source, readonly unknown[]>): Set<View<unknown, Key>> {
     const views = new Set(this.#circuit.sinks.keys())
     const checkpoint = stored.checkpoint
     if (checkpoint === undefined) return views
@@ -393,14 +395,30 @@ export class Store {
     for (const [view] of restorable) views.delete(view)
     for (const view of views) this.#circuit.removeView(view)
     const loaded = new Set<Operator>()
-    for (const [view, state] of restorable) loadView(this.#circuit, view, state, loaded)
+    const rebuild: Rebuild = { operators: new Set(), views: new Set() }
+    for (const [view, state] of restorable) loadView(this.#circuit, view, state, loaded, rebuild)
     this.#circuit.reset()
-    for (const commit of checkpoint.log) {
+    const log = checkpoint.log.map((commit) => {
       const inputs = new Map<Source, Delta<unknown>>()
       for (const [name, delta] of commit.changes) {
         const source = byName.get(name)
         if (source !== undefined) inputs.set(source, delta)
       }
+      return inputs
+    })
+    if (rebuild.operators.size > 0) {
+      // The collections as of the checkpoint, as one (unconsolidated) delta per collection.
+      const atCheckpoint = new Map<Source, Change<unknown>[]>()
+      for (const [source, list] of rows) {
+        if (!rebuild.operators.has(this.#circuit.input(source))) continue
+        const delta = list.map((row) => ({ key: source.key(row), row, weight: 1 }))
+        for (const inputs of log) for (const c of inputs.get(source) ?? []) delta.push({ key: c.key, row: c.row, weight: -c.weight })
+        atCheckpoint.set(source, delta)
+      }
+      this.#circuit.step(atCheckpoint, NO_UNDO, rebuild)
+      this.#circuit.reset()
+    }
+    for (const inputs of log) {
       this.#circuit.step(inputs, NO_UNDO)
       this.#circuit.reset()
     }

@@ -302,7 +302,8 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
       'a reopened store restores its views from the checkpoint without recomputing them, and replays later commits',
       withFixture(async ({ storage, reopen }) => {
         let calls = 0
-        const counted = view('counted', issues.map((i) => (calls++, { id: i.id, owner: i.owner })))
+        // A map after a join: its rows are saved, so reopening does not call it for rows that did not change.
+        const counted = view('counted', issues.join(users, 'owner', 'name').map(([i, u]) => (calls++, { id: i.id, team: u.team })))
         const all = [...views, counted]
         const store = createStore({ views: all, storage })
         await store.ready

@@ -48,7 +48,7 @@ const readAll = (store: Store) => ({
 const byKey = <R>(rows: readonly R[], key: (row: R) => number): R[] => [...rows].sort((a, b) => key(a) - key(b))
 
 describe('restart', () => {
-  test(`${N.toLocaleString('en-US')} rows: a reopened store reads every view as before closing`, { timeout: 60_000 }, () => {
+  test(`${N.toLocaleString('en-US')} rows: a reopened store reads every view as before closing`, { timeout: 240_000 }, () => {
     const tmp = tempDir('stepping-restart-')
     try {
       const path = tmp.file('store.db')
