@@ -218,9 +218,24 @@ ${recursion}
 `
 }
 
-/** Writes RESULTS.md, keeping the sections `npm run bench:react`, `bench:storage` and `bench:peers` maintain between their markers. */
+/** The sections of RESULTS.md other scripts maintain between `<!-- bench:NAME -->` markers. */
+const SECTIONS = ['react', 'storage', 'idb', 'sync', 'dashboard', 'peers']
+
+/** Writes RESULTS.md, keeping the sections other bench scripts maintain between their markers. */
 export function writeResults(path: string, markdown: string): void {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : ''
-  const kept = ['react', 'storage', 'peers'].flatMap((name) => new RegExp(`<!-- bench:${name} -->[\\s\\S]*<!-- /bench:${name} -->`).exec(current) ?? [])
+  const kept = SECTIONS.flatMap((name) => new RegExp(`<!-- bench:${name} -->[\\s\\S]*<!-- /bench:${name} -->`).exec(current) ?? [])
   writeFileSync(path, [markdown.trimEnd(), ...kept].join('\n\n') + '\n')
+}
+
+/**
+ * Replaces the section `name` of bench/RESULTS.md (between `<!-- bench:name -->` and
+ * `<!-- /bench:name -->`; `body` is what goes between them) or appends it, leaving the rest alone.
+ */
+export function writeSection(name: string, body: string): void {
+  const path = new URL('../RESULTS.md', import.meta.url)
+  const section = `<!-- bench:${name} -->\n${body.trim()}\n<!-- /bench:${name} -->`
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : ''
+  const marked = new RegExp(`<!-- bench:${name} -->[\\s\\S]*<!-- /bench:${name} -->`)
+  writeFileSync(path, marked.test(current) ? current.replace(marked, () => section) : `${current.trimEnd()}\n\n${section}\n`)
 }
