@@ -323,5 +323,38 @@ export function storageContract(name: string, makeStorage: () => StorageFixture)
         expect(calls).toBe(2)
       }),
     )
+
+    test(
+      'changing one view\'s function rebuilds that view alone; the others are restored',
+      withFixture(async ({ storage, reopen }) => {
+        const calls = { team: 0, owner: 0 }
+        const joined = issues.join(users, 'owner', 'name')
+        const teamOf = view('teamOf', joined.map(([i, u]) => (calls.team++, { id: i.id, team: u.team })))
+        const perOwnerTeam = view('perOwnerTeam', joined.filter(() => (calls.owner++, true)).groupBy(([, u]) => u.team, { n: count() }))
+        const store = createStore({ views: [teamOf, perOwnerTeam], storage })
+        await store.ready
+        store.transact((tx) => {
+          tx.insert(users, [{ name: 'ada', team: 'core' }, { name: 'bob', team: 'ui' }])
+          tx.insert(issues, [1, 2, 3].map((id) => issue(id, id % 2 ? 'ada' : 'bob')))
+        })
+        await store.checkpoint()
+        calls.team = calls.owner = 0
+        // The same definitions: nothing is recomputed.
+        const same = createStore({ views: [teamOf, perOwnerTeam], storage: reopen() })
+        await same.ready
+        expect(calls).toEqual({ team: 0, owner: 0 })
+        // teamOf's map has another source text: it alone runs again, over every joined row.
+        const changedView = view('teamOf', joined.map(([i, u]) => (calls.team++, { id: i.id, team: `team ${u.team}` })))
+        const changed = createStore({ views: [changedView, perOwnerTeam], storage: reopen() })
+        await changed.ready
+        expect(calls).toEqual({ team: 3, owner: 0 })
+        expect([...changed.read(changedView)].sort(byJson)).toEqual([
+          { id: 1, team: 'team core' },
+          { id: 2, team: 'team ui' },
+          { id: 3, team: 'team core' },
+        ])
+        expect([...changed.read(perOwnerTeam)].sort(byJson)).toEqual([{ key: 'core', n: 2 }, { key: 'ui', n: 1 }])
+      }),
+    )
   })
 }
