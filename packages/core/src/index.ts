@@ -26,3 +26,28 @@ export {
   CommitConflictError,
   UsageError,
 } from './errors'
+export { connect, SyncClient } from './sync/client'
+export type { ClientMutator, ClientMutators, ConnectOptions, MutatorArgs, SubscriptionSpec, SyncStatus } from './sync/client'
+export { SyncError, MutationRejectedError, UnknownMutatorError } from './sync/errors'
+export { mergeDiffs } from './sync/merge'
+export { memorySyncPersistence } from './sync/persistence'
+export type { PersistedSubscription, SubscriptionWrite, SyncPersistence, SyncSnapshot, SyncWrite } from './sync/persistence'
+export { CloseCode, decodeClientMessage, decodeServerMessage, encode, ErrorCode, isRefusal, PROTOCOL_VERSION } from './sync/protocol'
+export type {
+  AckMessage,
+  ClientMessage,
+  DecodeLimits,
+  DiffMessage,
+  ErrorMessage,
+  HelloMessage,
+  MutationMessage,
+  PingMessage,
+  PongMessage,
+  PushMessage,
+  Refusal,
+  ServerMessage,
+  SubscribeMessage,
+  UnsubscribeMessage,
+  WelcomeMessage,
+} from './sync/protocol'
+export type { SyncSocket, SyncSocketConstructor } from './sync/socket'

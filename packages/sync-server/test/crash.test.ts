@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest'
 import { sqliteStorage } from '../src/index'
 import { ACCOUNTS, allAccounts, allEntries, allStamps, balancesAt, OPENING, STAMPS, total, views } from './fixtures/bank'
 import { tempDir } from './tmp'
+import { prng } from './fixtures/prng'
 
 // A writer process commits transfers to a SQLite file in a loop and prints each version once `transact`
 // returned; it is SIGKILLed at a random moment, and the file is checked: every reported version is there,
@@ -15,18 +16,6 @@ const root = resolve(import.meta.dirname, '../../..')
 const writer = resolve(import.meta.dirname, 'fixtures/bank-writer.ts')
 const LANES = 5
 const KILLS_PER_LANE = 11
-
-/** mulberry32: a seeded PRNG, so a failing run can be replayed from the seed it prints. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 /**
  * Starts a writer on `path` saving a checkpoint every `checkpointEvery` commits (0: never), kills it
