@@ -1,40 +1,8 @@
 // The page of storage-idb.ts, bundled with esbuild and run in headless Chromium: fills IndexedDB through
 // @stepping/storage-indexeddb and times durable commits and hydration, driven through `window.bench`.
-import { collection, count, createStore, max, sum, view, type Store } from '@stepping/core'
+import { createStore, type Store } from '@stepping/core'
 import { indexedDbStorage } from '@stepping/storage-indexeddb'
-
-interface Issue {
-  readonly id: number
-  readonly title: string
-  readonly open: boolean
-  readonly ownerId: number
-  readonly priority: number
-  readonly createdAt: number
-}
-interface User {
-  readonly id: number
-  readonly name: string
-}
-
-const USERS = 1000
-const issues = collection<Issue>('issues', { key: 'id' })
-const users = collection<User>('users', { key: 'id' })
-const latest = view('latest', issues.orderBy((i) => i.createdAt, 'desc').limit(50))
-const views = [
-  view('urgent', issues.filter((i) => i.open && i.priority >= 3)),
-  view('withOwner', issues.join(users, (i) => i.ownerId, (u) => u.id).map(([i, u]) => ({ id: i.id, title: i.title, owner: u.name }))),
-  view('perOwner', issues.groupBy((i) => i.ownerId, { n: count(), prio: sum((i) => i.priority), newest: max((i) => i.createdAt) })),
-  latest,
-]
-
-const issue = (id: number): Issue => ({
-  id,
-  title: `issue ${id}`,
-  open: id % 3 !== 0,
-  ownerId: id % USERS,
-  priority: id % 5,
-  createdAt: 1_700_000_000_000 + ((id * 7919) % 1_000_003),
-})
+import { USERS, issue, issues, latest, users, views } from './storage-schema'
 
 async function open(name: string): Promise<Store> {
   const store = createStore({ views, storage: indexedDbStorage(name), checkpointEvery: 0 })

@@ -1,7 +1,7 @@
 // IndexedDB storage in headless Chromium (Debian's /usr/bin/chromium): the page (storage-idb-page.ts) is
 // bundled with esbuild and served on 127.0.0.1. It fills a database with 1,000 users and 100k issues
 // through @stepping/storage-indexeddb, then times hydration after reloading the page: `load()` alone, and
-// a store with four views becoming ready, rebuilding its views from the rows or restoring them from a
+// a store with five views becoming ready, rebuilding its views from the rows or restoring them from a
 // checkpoint. Medians over several reloads. Also durable single-row commits, grouped and awaited one by one.
 //
 //   npm run bench:idb [-- --rows 100000 --runs 5 --quick]    (--quick: only print, leave RESULTS.md alone)
@@ -60,7 +60,7 @@ try {
   await load()
   const restore = await page.evaluate((n) => window.bench.fill('restore', n, true), rows)
   say(`fill ${rows.toLocaleString('en-US')} issues + 1,000 users (10k-row commits, durable): ${fmt(rebuild.fillMs)}`)
-  say(`checkpoint of four views: ${fmt(restore.checkpointMs ?? NaN)}`)
+  say(`checkpoint of five views: ${fmt(restore.checkpointMs ?? NaN)}`)
 
   for (const name of ['rebuild', 'restore']) {
     const samples: HydrateResult[] = []

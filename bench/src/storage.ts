@@ -5,53 +5,11 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import { collection, count, createStore, max, sum, view, type Storage, type Store } from '@stepping/core'
+import { createStore, type Storage, type Store } from '@stepping/core'
 import { sqliteStorage } from '@stepping/sync-server'
 import { describeMachine, writeSection } from './report'
 import { collectGarbage, median, now, percentile } from './measure'
-
-interface Issue {
-  readonly id: number
-  readonly title: string
-  readonly open: boolean
-  readonly ownerId: number
-  readonly priority: number
-  readonly createdAt: number
-}
-interface User {
-  readonly id: number
-  readonly name: string
-}
-
-const USERS = 1000
-const issues = collection<Issue>('issues', { key: 'id' })
-const users = collection<User>('users', { key: 'id' })
-const withOwner = view(
-  'withOwner',
-  issues.join(users, (i) => i.ownerId, (u) => u.id).map(([i, u]) => ({ id: i.id, title: i.title, owner: u.name })),
-)
-const views = [
-  view('urgent', issues.filter((i) => i.open && i.priority >= 3)),
-  withOwner,
-  view('perOwner', issues.groupBy((i) => i.ownerId, { n: count(), prio: sum((i) => i.priority), newest: max((i) => i.createdAt) })),
-  view('latest', issues.orderBy((i) => i.createdAt, 'desc').limit(50)),
-  view(
-    'openPerName',
-    issues
-      .join(users, (i) => i.ownerId, (u) => u.id)
-      .filter(([i]) => i.open)
-      .groupBy(([, u]) => u.name, { n: count(), prio: sum(([i]) => i.priority) }),
-  ),
-]
-
-const issue = (id: number): Issue => ({
-  id,
-  title: `issue ${id}`,
-  open: id % 3 !== 0,
-  ownerId: id % USERS,
-  priority: id % 5,
-  createdAt: 1_700_000_000_000 + ((id * 7919) % 1_000_003),
-})
+import { USERS, issue, issues, users, views, withOwner } from './storage-schema'
 
 const quick = process.argv.includes('--quick')
 const dir = mkdtempSync(join(os.tmpdir(), 'stepping-bench-storage-'))
