@@ -472,7 +472,8 @@ export class Store {
     this.#enqueue(inputs, version)
     this.#circuit.reset()
     this.#subscriptions.deliver()
-    if (this.#checkpointEvery > 0 && ++this.#sinceCheckpoint >= this.#checkpointEvery && durable)
+    this.#sinceCheckpoint++
+    if (this.#checkpointEvery > 0 && this.#sinceCheckpoint >= this.#checkpointEvery && durable)
       this.#saveCheckpoint().catch((error: unknown) => this.#onStorageError(error))
   }
 

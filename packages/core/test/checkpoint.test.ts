@@ -164,6 +164,35 @@ describe('checkpoints', () => {
   })
 })
 
+describe('when checkpoints are saved', () => {
+  const lines = collection<{ id: number; n: number }>('lines', { key: 'id' })
+  const joined = view('joined', lines.join(lines, 'n', 'id'))
+
+  test('checkpointEvery: 0 saves only on close (and store.checkpoint)', async () => {
+    const storage = memoryStorage()
+    const store = createStore({ views: [joined], storage, checkpointEvery: 0 })
+    for (let id = 1; id <= 5; id++) store.transact((tx) => tx.insert(lines, { id, n: id }))
+    expect(storage.saved).toBeUndefined()
+    await store.checkpoint()
+    expect(storage.saved?.version).toBe(5)
+    store.transact((tx) => tx.update(lines, 1, { n: 2 }))
+    store.close()
+    expect(storage.saved?.version).toBe(6)
+  })
+
+  test('checkpointEvery: n saves after every n commits; close saves nothing when nothing changed since', () => {
+    const storage = memoryStorage()
+    const store = createStore({ views: [joined], storage, checkpointEvery: 2 })
+    store.transact((tx) => tx.insert(lines, { id: 1, n: 1 }))
+    expect(storage.saved).toBeUndefined()
+    store.transact((tx) => tx.insert(lines, { id: 2, n: 1 }))
+    expect(storage.saved?.version).toBe(2)
+    const saved = storage.saved
+    store.close()
+    expect(storage.saved).toBe(saved)
+  })
+})
+
 describe('collection schema versions', () => {
   interface V1 {
     readonly id: number
