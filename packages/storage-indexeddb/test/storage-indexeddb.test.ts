@@ -16,25 +16,13 @@ import {
   type IndexedDbStorage,
 } from '../src/index'
 import { mapError } from '../src/storage-indexeddb'
+import { indexedDbFixture } from './fixture'
 
 // fake-indexeddb implements IndexedDB in memory for Node; every test uses databases of its own.
 let databases = 0
 const fresh = (): string => `stepping-test-${process.pid}-${++databases}`
 
-storageContract('indexedDbStorage (fake-indexeddb)', () => {
-  const name = fresh()
-  let current = indexedDbStorage(name)
-  return {
-    storage: current,
-    reopen() {
-      current.close()
-      return (current = indexedDbStorage(name))
-    },
-    cleanup() {
-      current.close()
-    },
-  }
-})
+storageContract('indexedDbStorage (fake-indexeddb)', () => indexedDbFixture(fresh()))
 
 interface Line {
   readonly id: number

@@ -3,24 +3,12 @@
 // through `window.stepping`: stores in two tabs, and a commit that meets a tiny quota.
 import { collection, createStore, sum, view, type Store } from '@stepping/core'
 import { storageContract } from '../../../core/test/storage-contract'
-import { indexedDbStorage, type IndexedDbStorage } from '../../src/index'
+import { indexedDbStorage } from '../../src/index'
+import { indexedDbFixture } from '../fixture'
 import { expect, run, type Outcome } from './harness'
 
 let databases = 0
-storageContract('indexedDbStorage (Chromium)', () => {
-  const name = `contract-${Date.now()}-${++databases}`
-  let current: IndexedDbStorage = indexedDbStorage(name)
-  return {
-    storage: current,
-    reopen() {
-      current.close()
-      return (current = indexedDbStorage(name))
-    },
-    cleanup() {
-      current.close()
-    },
-  }
-})
+storageContract('indexedDbStorage (Chromium)', () => indexedDbFixture(`contract-${Date.now()}-${++databases}`))
 
 interface Line {
   readonly id: number
