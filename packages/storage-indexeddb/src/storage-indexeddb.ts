@@ -168,12 +168,7 @@ export function indexedDbStorage(name: string, options: IndexedDbStorageOptions 
       done.catch(() => undefined)
       try {
         const meta = tx.objectStore('meta')
-        const [stored, names, schemas, checkpointVersion] = await Promise.all([
-          meta.get('version'),
-          meta.get('collections'),
-          meta.get('schemas'),
-          meta.get('checkpointVersion'),
-        ])
+        const [stored, names, schemas, checkpointVersion] = await readMeta(meta)
         const version = asNumber(stored)
         if (version !== first.version - 1) {
           latest = Math.max(latest, version)
@@ -325,12 +320,7 @@ export function indexedDbStorage(name: string, options: IndexedDbStorageOptions 
       const db = await open()
       const tx = db.transaction(STORES, 'readonly')
       const meta = tx.objectStore('meta')
-      const [stored, names, schemas, checkpointVersion] = await Promise.all([
-        meta.get('version'),
-        meta.get('collections'),
-        meta.get('schemas'),
-        meta.get('checkpointVersion'),
-      ])
+      const [stored, names, schemas, checkpointVersion] = await readMeta(meta)
       const version = asNumber(stored)
       const collections = new Map<string, unknown[]>()
       let checkpoint: StoredCheckpoint | undefined
@@ -472,3 +462,8 @@ export function mapError(database: string, error: unknown, version: number, what
 
 const isQuotaExceeded = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'QuotaExceededError'
+
+/** The version, collection names, schema versions and checkpoint version from the 'meta' store, read at once. */
+function readMeta(meta: { get(key: string): Promise<unknown> }): Promise<[unknown, unknown, unknown, unknown]> {
+  return Promise.all([meta.get('version'), meta.get('collections'), meta.get('schemas'), meta.get('checkpointVersion')])
+}
