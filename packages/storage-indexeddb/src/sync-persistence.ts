@@ -28,10 +28,17 @@ interface Schema extends DBSchema {
  * reload or a crash; writes are applied in the order they were issued (IndexedDB runs transactions over
  * the same object stores in creation order). A full origin quota fails the write with `StorageFullError`.
  *
+ * One client owns a database at a time: its client id numbers its mutations, and two tabs numbering
+ * theirs alike would have the server take one tab's mutations for the other's repeats. So the first
+ * tab takes the Web Lock `stepping-sync:<name>` for as long as it lives; a tab that finds it held loads
+ * nothing and writes nothing (its client starts afresh and keeps its state in memory), and `owner`
+ * resolves to false there. Where there is no Web Locks API (Node), every instance owns its database.
+ *
  * @example
  * connect(store, url, { token, mutators, persistence: indexedDbSyncPersistence('comments-sync') })
  */
-export function indexedDbSyncPersistence(name: string): SyncPersistence & { close(): void } {
+export function indexedDbSyncPersistence(name: string): SyncPersistence & { readonly owner: Promise<boolean>; close(): void } {
+  const owner = claim(`stepping-sync:${name}`)
   const opening = openDB<Schema>(name, 1, {
     upgrade(db) {
       db.createObjectStore('meta')
@@ -42,7 +49,9 @@ export function indexedDbSyncPersistence(name: string): SyncPersistence & { clos
   })
   let version = 0
   return {
+    owner,
     async load(): Promise<SyncSnapshot | undefined> {
+      if (!(await owner)) return undefined
       const db = await opening
       const tx = db.transaction(['meta', 'subscriptions', 'rows', 'pending'])
       const clientId = await tx.objectStore('meta').get('clientId')
@@ -64,6 +73,7 @@ export function indexedDbSyncPersistence(name: string): SyncPersistence & { clos
     },
 
     async write(batch: SyncWrite): Promise<void> {
+      if (!(await owner)) return
       const db = await opening
       const n = ++version
       const tx = db.transaction(['meta', 'subscriptions', 'rows', 'pending'], 'readwrite', { durability: 'strict' })
@@ -100,6 +110,19 @@ export function indexedDbSyncPersistence(name: string): SyncPersistence & { clos
       void opening.then((db) => db.close())
     },
   }
+}
+
+/** Takes the Web Lock `name` for as long as the page lives, unless another tab holds it; true where there are no locks. */
+function claim(name: string): Promise<boolean> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
+  if (locks === undefined) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    void locks.request(name, { ifAvailable: true }, (lock) => {
+      resolve(lock !== null)
+      // Held until the page goes away.
+      return lock === null ? undefined : new Promise<never>(() => undefined)
+    })
+  })
 }
 
 const subscriptionId = (view: string, partition: Key | undefined): string =>

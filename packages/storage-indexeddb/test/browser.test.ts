@@ -109,4 +109,22 @@ describe('indexedDbStorage in headless Chromium', () => {
     expect([...errors, ...reopened.errors]).toEqual([])
     await profile.close()
   }, 60_000)
+  test("two tabs on one sync persistence: the first owns it, the second keeps to memory and cannot overwrite the first's queue", async () => {
+    const a = await tab()
+    const b = await tab()
+    const name = `sync-${Date.now()}`
+    const first = await a.page.evaluate((n) => window.stepping.syncPersistence(n, 'tab-a', 1), name)
+    expect(first.owner).toBe(true)
+    expect(first.loaded).toMatchObject({ clientId: 'tab-a', lastMutationId: 1, pending: [{ id: 1, name: 'like', args: { by: 'tab-a' } }] })
+    const second = await b.page.evaluate((n) => window.stepping.syncPersistence(n, 'tab-b', 1), name)
+    expect(second).toEqual({ owner: false, loaded: null })
+    // The first tab's state is untouched; once it is gone, the next tab owns the database and finds it.
+    await a.page.close()
+    const c = await tab()
+    const third = await c.page.evaluate((n) => window.stepping.syncPersistence(n, 'tab-c', 1), name)
+    expect(third.owner).toBe(true)
+    expect(third.loaded).toMatchObject({ clientId: 'tab-a', pending: [{ id: 1, args: { by: 'tab-a' } }] })
+    await Promise.all([b.page.close(), c.page.close()])
+    expect([...a.errors, ...b.errors, ...c.errors]).toEqual([])
+  }, 60_000)
 })

@@ -3,7 +3,7 @@
 // through `window.stepping`: stores in two tabs, and a commit that meets a tiny quota.
 import { collection, createStore, sum, view, type Store } from '@stepping/core'
 import { storageContract } from '../../../core/test/storage-contract'
-import { indexedDbStorage } from '../../src/index'
+import { indexedDbStorage, indexedDbSyncPersistence } from '../../src/index'
 import { indexedDbFixture } from '../fixture'
 import { expect, run, type Outcome } from './harness'
 
@@ -78,6 +78,17 @@ const api = {
     }
   },
   snapshot,
+  /**
+   * Opens `indexedDbSyncPersistence(name)`, writes a client id and one pending mutation numbered `id`
+   * when this tab owns the database, and returns whether it does and what loading it gives.
+   */
+  async syncPersistence(name: string, clientId: string, id: number): Promise<{ owner: boolean; loaded: unknown }> {
+    const persistence = indexedDbSyncPersistence(name)
+    const owner = await persistence.owner
+    const before = await persistence.load()
+    if (before === undefined) await persistence.write({ clientId, lastMutationId: id, addPending: [{ id, name: 'like', args: { by: clientId } }] })
+    return { owner, loaded: (await persistence.load()) ?? null }
+  },
   close(): void {
     opened().close()
     store = undefined
