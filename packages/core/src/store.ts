@@ -252,9 +252,10 @@ export class Store {
 
   /**
    * Saves every view's operator state in storage at the current version, so that the next open restores
-   * views instead of recomputing them; later commits are replayed on top. Views with a recursive operator,
-   * or an aggregate that cannot save its state, are not saved and are rebuilt on open. Waits for pending
-   * asynchronous commits first. Does nothing on a storage without checkpoints.
+   * views instead of recomputing them; later commits are replayed on top. State that is a function of the
+   * collections through stateless operators is rebuilt from them instead of saved; a view with an operator
+   * that cannot save behind other state (a hand-written aggregate without `save`) is rebuilt on open. Waits
+   * for pending asynchronous commits first. Does nothing on a storage without checkpoints.
    */
   async checkpoint(): Promise<void> {
     if (this.#storage?.checkpoint === undefined) return
@@ -361,7 +362,7 @@ export class Store {
       this.#circuit.reset()
     } else
       for (const view of rebuilt) {
-        this.#catchUp(view, NO_UNDO)
+        this.#catchUp(view, NO_UNDO, inputs)
         this.#circuit.reset()
       }
     this.#enqueueAll()
@@ -410,7 +411,8 @@ export class Store {
       // The collections as of the checkpoint, as one (unconsolidated) delta per collection.
       const atCheckpoint = new Map<Source, Change<unknown>[]>()
       for (const [source, list] of rows) {
-        if (!rebuild.operators.has(this.#circuit.input(source))) continue
+        const input = this.#circuit.inputs.get(source)
+        if (input === undefined || !rebuild.operators.has(input)) continue
         const delta = list.map((row) => ({ key: source.key(row), row, weight: 1 }))
         for (const inputs of log) for (const c of inputs.get(source) ?? []) delta.push({ key: c.key, row: c.row, weight: -c.weight })
         atCheckpoint.set(source, delta)
@@ -425,13 +427,20 @@ export class Store {
     return views
   }
 
-  /** Adds a view to the circuit and feeds it every row of the collections (its operators are all new). */
-  #catchUp(view: View<unknown, Key>, undo: UndoLog): void {
+  /**
+   * Adds a view to the circuit and feeds it every row of the collections (its operators are all new):
+   * `rows`, when the caller has them as deltas already, else read from the tables.
+   */
+  #catchUp(view: View<unknown, Key>, undo: UndoLog, rows?: ReadonlyMap<Source, Delta<unknown>>): void {
     const catchUp = this.#circuit.addView(view)
     for (const source of this.#circuit.inputs.keys()) this.#table(source)
-    const inputs = new Map<Source, Delta<unknown>>()
-    for (const [source, { table }] of this.#tables)
-      if (table.size > 0) inputs.set(source, Array.from(table.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 })))
+    let inputs = rows
+    if (inputs === undefined) {
+      const all = new Map<Source, Delta<unknown>>()
+      for (const [source, { table }] of this.#tables)
+        if (table.size > 0) all.set(source, Array.from(table.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 })))
+      inputs = all
+    }
     this.#circuit.step(inputs, undo, catchUp)
   }
 

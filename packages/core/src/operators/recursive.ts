@@ -217,7 +217,10 @@ export class RecursiveOperator extends BaseOperator implements WorkCounter {
     this.#variable.next = []
   }
 
-  /** The nested fixpoint's per-iteration state is not saved: recursive views rebuild when a store opens. */
+  /**
+   * The nested fixpoint's per-iteration state is not saved. Fed by the collections through stateless
+   * operators (the usual case), it is rebuilt from them on open; behind other state, its view is rebuilt.
+   */
   save(): undefined {
     return undefined
   }
