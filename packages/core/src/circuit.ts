@@ -87,6 +87,13 @@ export class Circuit {
     return { views: new Set([view]), operators: new Set(this.operators.slice(first)) }
   }
 
+  /** A circuit of the same views and inputs with no state: what this one is when every input is empty. */
+  fresh(): Circuit {
+    const circuit = new Circuit([...this.sinks.keys()])
+    for (const source of this.inputs.keys()) circuit.input(source)
+    return circuit
+  }
+
   /** Removes a view, and every operator no other view uses. */
   removeView(view: View<unknown, Key>): void {
     const entry = this.sinks.get(view)

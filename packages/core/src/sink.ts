@@ -147,6 +147,7 @@ export class ViewSink<T> {
   read(partition?: Key): readonly T[] {
     if (partition !== undefined) return this.parts.get(keyId(partition))?.read() ?? NO_ROWS
     if (!this.view.partition) return this.parts.get(null)?.read() ?? NO_ROWS
+    if (this.parts.size === 0) return NO_ROWS
     return (this.#all ??= Object.freeze(Array.from(this.parts.values(), (p) => p.read()).flat() as T[]))
   }
 

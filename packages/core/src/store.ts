@@ -62,7 +62,7 @@ export interface StoreDescription {
  * through `transact`, which runs one circuit step; readers and subscribers only ever see committed steps.
  */
 export class Store {
-  readonly #circuit: Circuit
+  #circuit: Circuit
   readonly #tables = new Map<Source, { table: KeyedZSet<unknown>; snapshot: readonly unknown[] | undefined }>()
   readonly #storage: Storage | undefined
   readonly #undo = new UndoLog()
@@ -187,15 +187,14 @@ export class Store {
     const v: View<unknown, Key> = view
     if (this.#circuit.sinks.has(v)) return
     if (this.#inTransaction) throw new UsageError('addView was called inside a transaction')
+    // The view's operators are all new: a failed catch-up is undone by dropping them, with no undo log.
     try {
-      this.#catchUp(v, this.#undo)
+      this.#catchUp(v)
     } catch (error) {
-      this.#undo.rollback()
       this.#circuit.reset()
       this.#circuit.removeView(v)
       throw error
     }
-    this.#undo.clear()
     this.#circuit.reset()
   }
 
@@ -362,7 +361,7 @@ export class Store {
       this.#circuit.reset()
     } else
       for (const view of rebuilt) {
-        this.#catchUp(view, NO_UNDO, inputs)
+        this.#catchUp(view, inputs)
         this.#circuit.reset()
       }
     this.#enqueueAll()
@@ -431,7 +430,7 @@ export class Store {
    * Adds a view to the circuit and feeds it every row of the collections (its operators are all new):
    * `rows`, when the caller has them as deltas already, else read from the tables.
    */
-  #catchUp(view: View<unknown, Key>, undo: UndoLog, rows?: ReadonlyMap<Source, Delta<unknown>>): void {
+  #catchUp(view: View<unknown, Key>, rows?: ReadonlyMap<Source, Delta<unknown>>): void {
     const catchUp = this.#circuit.addView(view)
     for (const source of this.#circuit.inputs.keys()) this.#table(source)
     let inputs = rows
@@ -441,7 +440,7 @@ export class Store {
         if (table.size > 0) all.set(source, Array.from(table.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 })))
       inputs = all
     }
-    this.#circuit.step(inputs, undo, catchUp)
+    this.#circuit.step(inputs, NO_UNDO, catchUp)
   }
 
   /**
@@ -466,12 +465,18 @@ export class Store {
   #commit(inputs: Map<Source, Delta<unknown>>): void {
     const version = this.#version + 1
     let durable = true
+    // With every collection empty the circuit holds no state, so a failed step is undone by a fresh
+    // circuit instead of an undo log: the first (usually largest) transaction records no undo closures.
+    const fresh = this.#isEmpty()
     try {
-      this.#circuit.step(inputs, this.#undo)
+      this.#circuit.step(inputs, fresh ? NO_UNDO : this.#undo)
       if (this.#storage) durable = this.#append(version, inputs)
     } catch (error) {
-      this.#undo.rollback()
-      this.#circuit.reset()
+      if (fresh) this.#circuit = this.#circuit.fresh()
+      else {
+        this.#undo.rollback()
+        this.#circuit.reset()
+      }
       throw error
     }
     this.#undo.clear()
@@ -584,6 +589,12 @@ export class Store {
     for (const c of delta) if (c.weight < 0) rows.delete(JSON.stringify(c.row))
     for (const c of delta) if (c.weight > 0) rows.set(JSON.stringify(c.row), c.row)
     this.#dormant.set(name, { rows: [...rows.values()], version: dormant?.version ?? 1 })
+  }
+
+  /** True when no collection holds a row (and so no operator holds state). */
+  #isEmpty(): boolean {
+    for (const { table } of this.#tables.values()) if (table.size > 0) return false
+    return true
   }
 
   #applyToTables(inputs: ReadonlyMap<Source, Delta<unknown>>): void {

@@ -195,10 +195,10 @@ interface Setup {
   readonly listenerErrors: unknown[]
 }
 
-function setup(storage: Storage = memoryStorage()): Setup {
+function setup(storage: Storage = memoryStorage(), seeded = true): Setup {
   const listenerErrors: unknown[] = []
   const store = createStore({ views: VIEWS, storage, onListenerError: (error) => listenerErrors.push(error) })
-  store.transact(seed)
+  if (seeded) store.transact(seed)
   const heard: Heard = new Map()
   const listen = (name: string) => {
     const list: { version: number; diff: readonly Change<unknown>[] }[] = []
@@ -436,6 +436,26 @@ describe('store.transact: a failed transaction changes nothing', () => {
     expect(e.cause).toBe(cause)
     // The failing row got as far as the groupBy of an earlier view: the step had changed state already.
     expect(folded.some((t) => t.endsWith('!'))).toBe(true)
+  })
+
+  // A store whose collections are all empty steps without an undo log and, on failure, starts again from
+  // a fresh circuit: the first transaction must be just as atomic.
+  test.each(operatorFailures)('$what throws in the first transaction of an empty store: the store is as new', (failure) => {
+    const s = setup(memoryStorage(), false)
+    const before = snapshot(s.store)
+    const error = thrown(() =>
+      s.store.transact((tx) => {
+        seed(tx)
+        failure.change(tx)
+      }),
+    )
+    expect(error).toBeInstanceOf(OperatorError)
+    expect((error as OperatorError).views).toEqual([failure.view])
+    expectUnchanged(s, before)
+    s.store.transact(seed)
+    // The control store of expectRecovers subscribes after its seed: compare what came after it.
+    for (const list of s.heard.values()) list.length = 0
+    expectRecovers(s)
   })
 
   test('two rows under one key in a view fail with KeyCollisionError after other views took the step', () => {
