@@ -30,30 +30,58 @@ export type AggregateResult<A> = A extends Aggregate<never, infer R> ? R : never
 /** `R | null` when `V` admits null or undefined (the aggregate of no values is null, as in SQL). */
 type OrNull<V> = NonNullable<V> | (null extends V ? null : undefined extends V ? null : never)
 
+// Aggregate states are classes rather than closures: a group-by makes one per group and aggregate, and
+// class instances share their methods and shape where closures allocate a function per method.
+
+class CountState implements AggregateState<unknown, number> {
+  n = 0
+
+  add(_row: unknown, weight: number, undo: UndoLog): void {
+    this.n += weight
+    if (undo.active) undo.record(() => (this.n -= weight))
+  }
+
+  result(): number {
+    return this.n
+  }
+
+  save(): unknown {
+    return this.n
+  }
+
+  load(saved: unknown): void {
+    this.n = saved as number
+  }
+}
+
 /** Number of rows in the group (SQL `COUNT(*)`). */
 export function count(): Aggregate<unknown, number> {
-  return {
-    kind: 'count',
-    text: 'count()',
-    init() {
-      let n = 0
-      return {
-        save: () => n,
-        load(saved) {
-          n = saved as number
-        },
-        add(_row, weight, undo) {
-          n += weight
-          if (undo.active)
-            undo.record(() => {
-              n -= weight
-            })
-        },
-        result() {
-          return n
-        },
-      }
-    },
+  return { kind: 'count', text: 'count()', init: () => new CountState() }
+}
+
+class SumState<T> implements AggregateState<T, number> {
+  total = 0
+
+  constructor(readonly value: (row: T) => number | null | undefined) {}
+
+  add(row: T, weight: number, undo: UndoLog): void {
+    const v = this.value(row)
+    if (v == null) return
+    const before = this.total
+    this.total += v * weight
+    if (undo.active) undo.record(() => (this.total = before))
+  }
+
+  result(): number {
+    return this.total
+  }
+
+  save(): unknown {
+    return this.total
+  }
+
+  load(saved: unknown): void {
+    this.total = saved as number
   }
 }
 
@@ -63,99 +91,88 @@ export function count(): Aggregate<unknown, number> {
  * differ from a fresh sum in the last bits.
  */
 export function sum<T>(value: (row: T) => number | null | undefined): Aggregate<T, number> {
-  return {
-    kind: 'sum',
-    text: `sum(${value.toString()})`,
-    init() {
-      let total = 0
-      return {
-        save: () => total,
-        load(saved) {
-          total = saved as number
-        },
-        add(row, weight, undo) {
-          const v = value(row)
-          if (v == null) return
-          const before = total
-          total += v * weight
-          if (undo.active)
-            undo.record(() => {
-              total = before
-            })
-        },
-        result() {
-          return total
-        },
-      }
-    },
+  return { kind: 'sum', text: `sum(${value.toString()})`, init: () => new SumState(value) }
+}
+
+class AvgState<T> implements AggregateState<T, number | null> {
+  total = 0
+  n = 0
+
+  constructor(readonly value: (row: T) => number | null | undefined) {}
+
+  add(row: T, weight: number, undo: UndoLog): void {
+    const v = this.value(row)
+    if (v == null) return
+    const before = this.total
+    this.total += v * weight
+    this.n += weight
+    if (undo.active)
+      undo.record(() => {
+        this.total = before
+        this.n -= weight
+      })
+  }
+
+  result(): number | null {
+    return this.n === 0 ? null : this.total / this.n
+  }
+
+  save(): unknown {
+    return [this.total, this.n]
+  }
+
+  load(saved: unknown): void {
+    ;[this.total, this.n] = saved as [number, number]
   }
 }
 
 /** Mean of `value(row)` over the group's non-null values; null when there are none (SQL `AVG`). */
 export function avg<T>(value: (row: T) => number | null | undefined): Aggregate<T, number | null> {
-  return {
-    kind: 'avg',
-    text: `avg(${value.toString()})`,
-    init() {
-      let total = 0
-      let n = 0
-      return {
-        save: () => [total, n],
-        load(saved) {
-          ;[total, n] = saved as [number, number]
-        },
-        add(row, weight, undo) {
-          const v = value(row)
-          if (v == null) return
-          const before = total
-          total += v * weight
-          n += weight
-          if (undo.active)
-            undo.record(() => {
-              total = before
-              n -= weight
-            })
-        },
-        result() {
-          return n === 0 ? null : total / n
-        },
-      }
-    },
+  return { kind: 'avg', text: `avg(${value.toString()})`, init: () => new AvgState(value) }
+}
+
+/**
+ * The group's values as an ordered multiset (value → count): O(log n) per change, including deleting the
+ * current extreme, and the next one is at hand.
+ */
+class ExtremeState<T, V> implements AggregateState<T, OrNull<V>> {
+  readonly values = new BTree<V, number>(undefined, compareValues)
+
+  constructor(
+    readonly kind: 'min' | 'max',
+    readonly value: (row: T) => V,
+  ) {}
+
+  add(row: T, weight: number, undo: UndoLog): void {
+    const v = this.value(row)
+    if (v == null) return
+    const values = this.values
+    const before = values.get(v) ?? 0
+    const after = before + weight
+    if (after === 0) values.delete(v)
+    else values.set(v, after)
+    if (undo.active)
+      undo.record(() => {
+        if (before === 0) values.delete(v)
+        else values.set(v, before)
+      })
+  }
+
+  result(): OrNull<V> {
+    return ((this.kind === 'min' ? this.values.minKey() : this.values.maxKey()) ?? null) as OrNull<V>
+  }
+
+  save(): unknown {
+    return this.values.toArray()
+  }
+
+  load(saved: unknown): void {
+    for (const [v, n] of saved as [V, number][]) this.values.set(v, n)
   }
 }
 
 function extreme<T, V>(kind: 'min' | 'max', value: (row: T) => V): Aggregate<T, OrNull<V>> {
-  return {
-    kind,
-    text: `${kind}(${value.toString()})`,
-    init() {
-      // An ordered multiset of the group's values: O(log n) per change, including deleting the current
-      // extreme, and the next one is at hand.
-      const values = new BTree<V, number>(undefined, compareValues)
-      return {
-        save: () => values.toArray(),
-        load(saved) {
-          for (const [v, n] of saved as [V, number][]) values.set(v, n)
-        },
-        add(row, weight, undo) {
-          const v = value(row)
-          if (v == null) return
-          const before = values.get(v) ?? 0
-          const after = before + weight
-          if (after === 0) values.delete(v)
-          else values.set(v, after)
-          if (undo.active)
-            undo.record(() => {
-              if (before === 0) values.delete(v)
-              else values.set(v, before)
-            })
-        },
-        result() {
-          return ((kind === 'min' ? values.minKey() : values.maxKey()) ?? null) as OrNull<V>
-        },
-      }
-    },
-  }
+  return { kind, text: `${kind}(${value.toString()})`, init: () => new ExtremeState(kind, value) }
 }
 
 /** Smallest `value(row)` in the group by `compareValues`; null and undefined are skipped. */
@@ -168,40 +185,51 @@ export function max<T, V>(value: (row: T) => V): Aggregate<T, OrNull<V>> {
   return extreme('max', value)
 }
 
+interface ReducerSpec<T, A> {
+  initial: A
+  add: (acc: A, row: T) => A
+  remove: (acc: A, row: T) => A
+}
+
+class ReducerState<T, A> implements AggregateState<T, A> {
+  acc: A
+
+  constructor(readonly spec: ReducerSpec<T, A>) {
+    this.acc = spec.initial
+  }
+
+  add(row: T, weight: number, undo: UndoLog): void {
+    const before = this.acc
+    const step = weight > 0 ? this.spec.add : this.spec.remove
+    let acc = before
+    for (let i = Math.abs(weight); i > 0; i--) acc = step(acc, row)
+    this.acc = acc
+    if (undo.active) undo.record(() => (this.acc = before))
+  }
+
+  result(): A {
+    return this.acc
+  }
+
+  save(): unknown {
+    return this.acc
+  }
+
+  load(saved: unknown): void {
+    this.acc = saved as A
+  }
+}
+
 /**
  * A user-defined aggregate from an invertible reducer: `add` folds a row in, `remove` folds it out, so
  * each change costs one call. `remove(add(acc, row), row)` must equal `acc`. Accumulators are treated as
  * immutable values: return a new one rather than mutating.
  */
-export function reducer<T, A>(spec: {
-  initial: A
-  add: (acc: A, row: T) => A
-  remove: (acc: A, row: T) => A
-}): Aggregate<T, A> {
+export function reducer<T, A>(spec: ReducerSpec<T, A>): Aggregate<T, A> {
   return {
     kind: 'reducer',
     text: `reducer(${textOf(spec.initial)}, ${spec.add.toString()}, ${spec.remove.toString()})`,
-    init() {
-      let acc = spec.initial
-      return {
-        save: () => acc,
-        load(saved) {
-          acc = saved as A
-        },
-        add(row, weight, undo) {
-          const before = acc
-          const step = weight > 0 ? spec.add : spec.remove
-          for (let i = Math.abs(weight); i > 0; i--) acc = step(acc, row)
-          if (undo.active)
-            undo.record(() => {
-              acc = before
-            })
-        },
-        result() {
-          return acc
-        },
-      }
-    },
+    init: () => new ReducerState(spec),
   }
 }
 

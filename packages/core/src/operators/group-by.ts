@@ -11,6 +11,9 @@ interface GroupState {
   readonly states: AggregateState<unknown, unknown>[]
   /** The output row last emitted for the group. */
   row: Record<string, unknown> | undefined
+  /** The step that last touched the group, and the row it had before that step. */
+  step: number
+  before: Record<string, unknown> | undefined
 }
 
 /**
@@ -23,6 +26,8 @@ export class GroupByOperator extends BaseOperator {
   readonly groups = new Map<KeyId, GroupState>()
   readonly names: readonly string[]
   readonly aggregates: readonly Aggregate<unknown, unknown>[]
+  /** Steps taken, to tell the groups a step touched without a set of them. */
+  #steps = 0
 
   constructor(
     input: Operator,
@@ -36,33 +41,43 @@ export class GroupByOperator extends BaseOperator {
   }
 
   step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
-    const { groups, key } = this
-    const touched = new Map<KeyId, { group: GroupState; before: Record<string, unknown> | undefined }>()
+    const { groups, key, aggregates } = this
+    const step = ++this.#steps
+    const touched: GroupState[] = []
     for (const c of delta!) {
       const k = key(c.row)
       const id = keyId(k)
       let group = groups.get(id)
       if (group === undefined) {
-        const created: GroupState = { key: k, count: 0, states: this.aggregates.map((a) => a.init()), row: undefined }
+        const created: GroupState = { key: k, count: 0, states: aggregates.map((a) => a.init()), row: undefined, step, before: undefined }
         groups.set(id, created)
         if (undo.active) undo.record(() => groups.delete(id))
         group = created
+        touched.push(group)
+      } else if (group.step !== step) {
+        group.step = step
+        group.before = group.row
+        touched.push(group)
       }
-      if (!touched.has(id)) touched.set(id, { group, before: group.row })
       const g = group
-      g.count += c.weight
-      if (undo.active) undo.record(() => (g.count -= c.weight))
-      for (const s of g.states) s.add(c.row, c.weight, undo)
+      const weight = c.weight
+      g.count += weight
+      if (undo.active) undo.record(() => (g.count -= weight))
+      const states = g.states
+      for (let i = 0; i < states.length; i++) states[i]!.add(c.row, weight, undo)
     }
     const out: Change<unknown>[] = []
-    for (const [id, { group, before }] of touched) {
+    for (const group of touched) {
+      const before = group.before
       const after = group.count > 0 ? this.#row(group) : undefined
+      group.before = undefined
       if (before && after && this.#sameAggregates(before, after)) continue
       if (before) out.push({ key: group.key, row: before, weight: -1 })
       if (after) out.push({ key: group.key, row: after, weight: 1 })
       group.row = after
       if (undo.active) undo.record(() => (group.row = before))
       if (group.count <= 0) {
+        const id = keyId(group.key)
         groups.delete(id)
         if (undo.active) undo.record(() => groups.set(id, group))
       }
@@ -72,7 +87,7 @@ export class GroupByOperator extends BaseOperator {
 
   #row(group: GroupState): Record<string, unknown> {
     const row: Record<string, unknown> = { key: group.key }
-    const { names, } = this
+    const names = this.names
     for (let i = 0; i < names.length; i++) row[names[i]!] = group.states[i]!.result()
     return row
   }
@@ -97,7 +112,7 @@ export class GroupByOperator extends BaseOperator {
 
   load(saved: unknown): void {
     for (const [key, count, row, states] of saved as [Key, number, Record<string, unknown> | undefined, unknown[]][]) {
-      const group: GroupState = { key, count, states: this.aggregates.map((a) => a.init()), row }
+      const group: GroupState = { key, count, states: this.aggregates.map((a) => a.init()), row, step: 0, before: undefined }
       group.states.forEach((s, i) => s.load!(states[i]))
       this.groups.set(keyId(key), group)
     }
