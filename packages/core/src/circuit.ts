@@ -50,6 +50,9 @@ export class Circuit {
   #compiled = new Map<Plan, Operator>()
   #arrangements = new Map<Operator, Map<Selector<unknown>, Arrangement>>()
   #outputs: Delta<unknown>[] = []
+  // Reused by every step (operators read their inputs during `step` and keep no reference to the array).
+  readonly #one: Delta<unknown>[] = [EMPTY]
+  readonly #flushers: Operator[] = []
 
   constructor(views: readonly View<unknown, Key>[]) {
     for (const view of views) this.#attach(view)
@@ -144,7 +147,7 @@ export class Circuit {
     outs.length = ops.length
     outs.fill(EMPTY)
     for (const [source, delta] of inputs) outs[this.input(source).index] = delta
-    const flushers: Operator[] = []
+    const flushers: Operator[] = this.#flushers
     for (const op of ops) {
       const from = op.inputs
       if (from.length === 0 || (only && !only.operators.has(op))) continue
@@ -153,7 +156,8 @@ export class Circuit {
         // The common case, without a closure: most operators have one input.
         const d = outs[from[0]!.index]!
         if (d.length === 0) continue
-        ins = [d]
+        ins = this.#one
+        ins[0] = d
       } else {
         ins = from.map((i) => outs[i.index]!)
         if (ins.every((d) => d.length === 0)) continue
@@ -170,6 +174,8 @@ export class Circuit {
       if (d.length > 0 && (!only || only.views.has(view))) sink.apply(d, undo)
     }
     for (const op of flushers) op.flush!(undo)
+    flushers.length = 0
+    this.#one[0] = EMPTY
   }
 
   /** Clears what a step leaves behind for its own use (pending arrangement input, sink diffs). */
@@ -177,6 +183,8 @@ export class Circuit {
     for (const op of this.operators) op.reset?.()
     for (const { sink } of this.sinks.values()) sink.reset()
     this.#outputs.fill(EMPTY)
+    this.#flushers.length = 0
+    this.#one[0] = EMPTY
   }
 
   describe(): OperatorInfo[] {

@@ -47,23 +47,45 @@ export class ViewSink<T> {
   constructor(readonly view: View<T, Key>) {}
 
   apply(delta: Delta<T>, undo: UndoLog): void {
-    const { parts, view } = this
-    const touched = new Map<Partition<T>, { pid: KeyId; before: Map<KeyId, { key: Key; row: T } | undefined> }>()
+    if (!this.view.partition) {
+      this.#applyTo(null, delta, undo)
+      return
+    }
+    const byPartition = new Map<KeyId, Change<T>[]>()
     for (const c of delta) {
       const pid = this.#partitionOf(c.row)
-      let part = parts.get(pid)
-      if (part === undefined) {
-        const created = new Partition<T>(view)
-        parts.set(pid, created)
-        if (undo.active) undo.record(() => parts.delete(pid))
-        part = created
-      }
-      let t = touched.get(part)
-      if (t === undefined) touched.set(part, (t = { pid, before: new Map() }))
+      const list = byPartition.get(pid)
+      if (list === undefined) byPartition.set(pid, [c])
+      else list.push(c)
+    }
+    for (const [pid, changes] of byPartition) this.#applyTo(pid, changes, undo)
+  }
+
+  /** Integrates one partition's changes and records its diff. */
+  #applyTo(pid: KeyId, changes: Delta<T>, undo: UndoLog): void {
+    const { parts, view } = this
+    let part = parts.get(pid)
+    if (part === undefined) {
+      const created = new Partition<T>(view)
+      parts.set(pid, created)
+      if (undo.active) undo.record(() => parts.delete(pid))
+      part = created
+    }
+    const entries = part.rows.entries
+    // Each touched key's id, key and row before the step, in first-touch order. Small steps find a key
+    // by scanning `ids`; large ones through a map.
+    const ids: KeyId[] = []
+    const keys: Key[] = []
+    const befores: (T | undefined)[] = []
+    const seen = changes.length > 16 ? new Set<KeyId>() : undefined
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!
       const id = keyId(c.key)
-      if (!t.before.has(id)) {
-        const e = part.rows.entries.get(id)
-        t.before.set(id, e && { key: e.key, row: e.row })
+      if (seen ? !seen.has(id) : !ids.includes(id)) {
+        seen?.add(id)
+        ids.push(id)
+        keys.push(c.key)
+        befores.push(entries.get(id)?.row)
       }
       try {
         part.add(c.key, id, c.row, c.weight, undo)
@@ -72,43 +94,47 @@ export class ViewSink<T> {
         throw new OperatorError([view.name], 'orderBy', { cause })
       }
     }
-    for (const [part, { pid, before }] of touched) {
-      const diff: Change<T>[] = []
-      for (const [id, was] of before) {
-        const now = part.rows.entries.get(id)
-        if (now !== undefined && (now.weight !== 1 || now.others !== undefined)) {
-          assert(now.weight > 0, () => `view '${view.name}' holds key ${JSON.stringify(now.key)} with weight ${now.weight}`)
-          throw new KeyCollisionError(view.name, now.key)
-        }
-        if (was && now) {
-          if (was.row === now.row) continue
-          if (deepEqual(was.row, now.row)) {
-            // Equal content: keep the old object so its identity (and UI memoization) survives.
-            now.row = was.row
-            const sortedEntry = part.sorted?.byId.get(id)
-            if (sortedEntry) sortedEntry.row = was.row
-            continue
-          }
-        }
-        if (was) diff.push({ key: was.key, row: was.row, weight: -1 })
-        if (now) diff.push({ key: now.key, row: now.row, weight: 1 })
+    const diff: Change<T>[] = []
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!
+      const was = befores[i]
+      const now = entries.get(id)
+      if (now !== undefined && (now.weight !== 1 || now.others !== undefined)) {
+        assert(now.weight > 0, () => `view '${view.name}' holds key ${JSON.stringify(now.key)} with weight ${now.weight}`)
+        throw new KeyCollisionError(view.name, now.key)
       }
-      if (diff.length === 0) continue
-      const snapshot = part.snapshot
-      const all = this.#all
-      part.snapshot = undefined
-      this.#all = undefined
-      // A rolled-back step must leave even the snapshot arrays as they were (same identity).
-      if (undo.active)
-        undo.record(() => {
-          part.snapshot = snapshot
-          this.#all = all
-        })
-      this.diffs.set(pid, diff)
-      if (part.rows.size === 0) {
-        parts.delete(pid)
-        if (undo.active) undo.record(() => parts.set(pid, part))
+      if (was !== undefined && now !== undefined) {
+        if (was === now.row) continue
+        if (deepEqual(was, now.row)) {
+          // Equal content: keep the old object so its identity (and UI memoization) survives.
+          now.row = was
+          const sortedEntry = part.sorted?.byId.get(id)
+          if (sortedEntry) sortedEntry.row = was
+          continue
+        }
       }
+      if (was !== undefined) diff.push({ key: keys[i]!, row: was, weight: -1 })
+      if (now !== undefined) diff.push({ key: now.key, row: now.row, weight: 1 })
+    }
+    if (diff.length > 0) this.#changed(pid, part, diff, undo)
+  }
+
+  /** Records a partition's diff and drops its snapshots (and the partition, once empty). */
+  #changed(pid: KeyId, part: Partition<T>, diff: Change<T>[], undo: UndoLog): void {
+    const snapshot = part.snapshot
+    const all = this.#all
+    part.snapshot = undefined
+    this.#all = undefined
+    // A rolled-back step must leave even the snapshot arrays as they were (same identity).
+    if (undo.active)
+      undo.record(() => {
+        part.snapshot = snapshot
+        this.#all = all
+      })
+    this.diffs.set(pid, diff)
+    if (part.rows.size === 0) {
+      this.parts.delete(pid)
+      if (undo.active) undo.record(() => this.parts.set(pid, part))
     }
   }
 

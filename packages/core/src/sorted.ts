@@ -21,7 +21,17 @@ export interface SortedEntry<T> {
 /** The comparator of an order: by value in its direction, then by key ascending (deterministic ties). */
 export function sortKeyComparator(direction: 'asc' | 'desc'): (a: SortKey, b: SortKey) => number {
   const sign = direction === 'asc' ? 1 : -1
-  return (a, b) => sign * compareValues(a.value, b.value) || compareValues(a.key, b.key)
+  // Numbers and strings, the usual sort values and keys, are compared inline before the general order.
+  return (a, b) => {
+    const x = a.value
+    const y = b.value
+    const c = typeof x === typeof y && (typeof x === 'number' || typeof x === 'string') ? ((x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0) : compareValues(x, y)
+    if (c !== 0) return sign * c
+    const k = a.key
+    const l = b.key
+    if (typeof k === typeof l && (typeof k === 'number' || typeof k === 'string')) return (k as number) < (l as number) ? -1 : (k as number) > (l as number) ? 1 : 0
+    return compareValues(k, l)
+  }
 }
 
 /**

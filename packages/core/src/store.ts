@@ -129,7 +129,7 @@ export class Store {
     if (this.#inTransaction) throw new UsageError('transact was called inside a transaction; transactions do not nest')
     if (this.#failed !== undefined) throw new UsageError('this store failed to load from its storage', { cause: this.#failed })
     if (this.#loading) throw new UsageError('the store is still loading from its storage; await store.ready first')
-    const tx = new Transaction((source) => this.#table(source).table)
+    const tx = new Transaction(this.#tableOf)
     let result: R
     this.#inTransaction = true
     try {
@@ -590,6 +590,9 @@ export class Store {
     for (const c of delta) if (c.weight > 0) rows.set(JSON.stringify(c.row), c.row)
     this.#dormant.set(name, { rows: [...rows.values()], version: dormant?.version ?? 1 })
   }
+
+  /** The rows of a collection, for transactions to read. */
+  readonly #tableOf = (source: Source): KeyedZSet<unknown> => this.#table(source).table
 
   /** True when no collection holds a row (and so no operator holds state). */
   #isEmpty(): boolean {

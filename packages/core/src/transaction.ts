@@ -49,8 +49,7 @@ export class Transaction {
     const pending = this.#pendingOf(collection, key)
     const current = pending.after as T | undefined
     if (current === undefined) throw new MissingKeyError(collection.name, key, 'update')
-    const next =
-      typeof change === 'function' ? (produce(current, change as (draft: Draft<T>) => void) as T) : { ...current, ...change }
+    const next = typeof change === 'function' ? (produce(current, change as (draft: Draft<T>) => void) as T) : merged(current, change)
     const newKey = collection.source.key(next)
     if (!isKey(newKey) || keyId(newKey) !== keyId(key))
       throw new InvalidRowError(collection.name, `update of key ${JSON.stringify(key)} may not change the primary key`)
@@ -129,4 +128,14 @@ export class Transaction {
     }
     return pending
   }
+}
+
+/**
+ * `{ ...row, ...change }`, written as a clone and then stores: V8 clones an object of a known shape in one
+ * step, where a spread of two objects goes through its generic (slower) path.
+ */
+function merged<T>(row: T, change: Partial<T>): T {
+  const next = { ...row }
+  for (const k in change) if (Object.prototype.hasOwnProperty.call(change, k)) next[k] = change[k] as T[typeof k]
+  return next
 }

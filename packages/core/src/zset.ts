@@ -132,11 +132,18 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(b)) return false
   if (a instanceof Date || b instanceof Date)
     return a instanceof Date && b instanceof Date && a.getTime() === b.getTime()
-  const ka = Object.keys(a)
-  if (ka.length !== Object.keys(b).length) return false
-  for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(b, k)) return false
-    if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false
+  // for-in rather than Object.keys: no arrays allocated on the update path, which compares every
+  // updated row with the one it replaces.
+  const ra = a as Record<string, unknown>
+  const rb = b as Record<string, unknown>
+  let n = 0
+  for (const k in ra) {
+    if (!hasOwn.call(ra, k)) continue
+    if (!hasOwn.call(rb, k) || !deepEqual(ra[k], rb[k])) return false
+    n++
   }
-  return true
+  for (const k in rb) if (hasOwn.call(rb, k) && --n < 0) return false
+  return n === 0
 }
+
+const hasOwn = Object.prototype.hasOwnProperty
