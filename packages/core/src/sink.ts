@@ -7,6 +7,9 @@ import { KeyedZSet, deepEqual, savedRows, type Change, type Delta } from './zset
 
 const NO_ROWS: readonly never[] = Object.freeze([])
 
+/** From this many changes, a delta into an empty ordered partition is sorted in one go. */
+const FILL_AT = 64
+
 /** The rows of one partition of a view (the only partition, for a view that is not partitioned). */
 class Partition<T> {
   readonly rows: KeyedZSet<T>
@@ -78,6 +81,8 @@ export class ViewSink<T> {
     const keys: Key[] = []
     const befores: (T | undefined)[] = []
     const seen = changes.length > 16 ? new Set<KeyId>() : undefined
+    // A large delta into an empty ordered partition (a build) is sorted in one go.
+    const fill = part.sorted !== undefined && part.rows.size === 0 && changes.length >= FILL_AT
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!
       const id = keyId(c.key)
@@ -87,13 +92,19 @@ export class ViewSink<T> {
         keys.push(c.key)
         befores.push(entries.get(id)?.row)
       }
-      try {
-        part.add(c.key, id, c.row, c.weight, undo)
-      } catch (cause) {
-        // Placing a row in an ordered view calls the view's sort value: user code.
-        throw new OperatorError([view.name], 'orderBy', { cause })
-      }
+      if (!fill)
+        try {
+          part.add(c.key, id, c.row, c.weight, undo)
+        } catch (cause) {
+          throw this.#orderByError(cause)
+        }
     }
+    if (fill)
+      try {
+        part.sorted!.fill(changes, undo)
+      } catch (cause) {
+        throw this.#orderByError(cause)
+      }
     const diff: Change<T>[] = []
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!
@@ -117,6 +128,11 @@ export class ViewSink<T> {
       if (now !== undefined) diff.push({ key: now.key, row: now.row, weight: 1 })
     }
     if (diff.length > 0) this.#changed(pid, part, diff, undo)
+  }
+
+  /** Placing a row in an ordered view calls the view's sort value: user code, whose errors name it. */
+  #orderByError(cause: unknown): OperatorError {
+    return new OperatorError([this.view.name], 'orderBy', { cause })
   }
 
   /** Records a partition's diff and drops its snapshots (and the partition, once empty). */

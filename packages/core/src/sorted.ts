@@ -1,8 +1,8 @@
-import { BTree } from './btree'
-import { compareValues, type Key, type KeyId } from './key'
+import { BTree, bulkLoad } from './btree'
+import { compareValues, keyId, type Key, type KeyId } from './key'
 import type { Order } from './relation'
 import type { UndoLog } from './undo'
-import { KeyedZSet } from './zset'
+import { KeyedZSet, type Delta } from './zset'
 
 /** Where a row sits in an order: its sort value, then its key to break ties. */
 export interface SortKey {
@@ -40,7 +40,7 @@ export function sortKeyComparator(direction: 'asc' | 'desc'): (a: SortKey, b: So
  */
 export class SortedRows<T> {
   readonly rows = new KeyedZSet<T>()
-  readonly tree: BTree<SortKey, SortedEntry<T>>
+  tree: BTree<SortKey, SortedEntry<T>>
   readonly byId = new Map<KeyId, SortedEntry<T>>()
   readonly compare: (a: SortKey, b: SortKey) => number
 
@@ -74,6 +74,31 @@ export class SortedRows<T> {
       touched.push(sortKey)
     }
     return touched
+  }
+
+  /**
+   * Adds a delta to an empty set, with the same outcome as `add` change by change, but the tree is built
+   * once from the rows sorted in an array: one sort and a bottom-up load instead of a descent per row.
+   */
+  fill(changes: Delta<T>, undo: UndoLog): void {
+    const rows = this.rows
+    for (const c of changes) rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
+    const placed: SortedEntry<T>[] = []
+    const value = this.order.value
+    for (const [id, e] of rows.entries) if (e.weight > 0) placed.push({ key: e.key, id, sortKey: { value: value(e.row), key: e.key }, row: e.row })
+    const compare = this.compare
+    placed.sort((a, b) => compare(a.sortKey, b.sortKey))
+    this.tree = bulkLoad(
+      placed.map((e) => e.sortKey),
+      placed,
+      compare,
+    )
+    for (const e of placed) this.byId.set(e.id, e)
+    if (undo.active)
+      undo.record(() => {
+        this.tree = new BTree<SortKey, SortedEntry<T>>(undefined, compare)
+        this.byId.clear()
+      })
   }
 
   #put(entry: SortedEntry<T>, undo: UndoLog): void {

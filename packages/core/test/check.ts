@@ -9,6 +9,8 @@ export interface CheckOptions {
   /** For partitioned views: the partitions to read and subscribe to one by one. */
   readonly partitions?: readonly Key[]
   readonly numRuns?: number
+  /** The random transaction sequences to run (default: `scenario`). */
+  readonly scenario?: fc.Arbitrary<Scenario>
 }
 
 /**
@@ -20,7 +22,7 @@ export interface CheckOptions {
 export function checkViews(views: readonly View<unknown, Key>[], options: CheckOptions = {}): void {
   const partitions = options.partitions ?? []
   fc.assert(
-    fc.property(scenario, (s) => run(views, partitions, s)),
+    fc.property(options.scenario ?? scenario, (s) => run(views, partitions, s)),
     { numRuns: options.numRuns ?? 100 },
   )
 }

@@ -2,7 +2,7 @@ import { describe, test } from 'vitest'
 import { view, type Key, type View } from '../src/index'
 import { checkViews } from './check'
 import { avg, count, max, min, reducer, sum } from './oracle'
-import { GROUPS, items, others, TAGS, teams, type Item } from './scenario'
+import { GROUPS, items, largeScenario, others, TAGS, teams, type Item } from './scenario'
 
 /*
  * Each operator on its own, over random transaction sequences: the view equals recomputing it from
@@ -187,6 +187,20 @@ describe('limit', () => {
 
   test('keeps a window per group with { per, offset }', () => {
     check(view('topKPerOffset', items.orderBy((i) => i.v).limit(2, { per: (i) => i.tag, offset: 1 })))
+  })
+})
+
+describe('ordered views and top-K after a large transaction (sorted in one go into an empty group)', () => {
+  test('orderBy, limit with offset, limit per group, ordered partitions and partitioned top-K', () => {
+    checkViews(
+      [
+        view('bulkOrderBy', items.orderBy((i) => i.v, 'desc')),
+        view('bulkLimit', items.orderBy((i) => i.v).limit(5, 2)),
+        view('bulkPer', items.orderBy((i) => [i.tag, i.v], 'desc').limit(3, { per: (i) => i.g })),
+        view('bulkPartitioned', items.orderBy((i) => i.v).partitionBy((i) => i.tag)),
+      ],
+      { partitions: TAGS, scenario: largeScenario, numRuns: 40 },
+    )
   })
 })
 

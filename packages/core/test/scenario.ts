@@ -117,6 +117,24 @@ export const scenario: fc.Arbitrary<Scenario> = fc.record({
   steps: fc.array(fc.array(intent, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }),
 })
 
+/**
+ * Like `scenario`, but one transaction inserts 64–300 items at once (the size from which ordered views
+ * and top-K sort a delta into an empty group in one go): the first transaction of an empty store, or the
+ * second, after one that inserted teams (so the store is not empty and the bulk path must be undone
+ * like any other when the step fails).
+ */
+export const largeScenario: fc.Arbitrary<Scenario> = fc
+  .tuple(
+    fc.uniqueArray(fc.integer({ min: 0, max: 599 }), { minLength: 64, maxLength: 300 }).chain((ids) => fc.tuple(...ids.map(fullItem))),
+    fc.uniqueArray(teamId, { maxLength: 3 }),
+    fc.array(fc.array(intent, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+  )
+  .map(([is, teamIds, steps]) => {
+    const big = is.map(({ id, ...fields }) => insert({ coll: 'items', id, fields }))
+    const first = teamIds.map((id) => insert({ coll: 'teams', id, fields: {} }))
+    return first.length > 0 ? { initial: first, steps: [big, ...steps] } : { initial: big, steps }
+  })
+
 const insert = (t: Target): Intent => ({ kind: 'write', via: 'insert', target: t })
 
 /** The rows the store should hold: the model the oracle evaluates over. */

@@ -5,6 +5,9 @@ import { savedRows, type Change, type Delta } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
+/** From this many changes, a delta into an empty top-K group is sorted in one go rather than row by row. */
+const FILL_AT = 64
+
 interface Window {
   readonly id: KeyId
   readonly rows: SortedRows<unknown>
@@ -38,18 +41,25 @@ export class TopKOperator extends BaseOperator {
   step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
     const { groups, per } = this
     const dirty = new Set<Window>()
-    for (const c of delta!) {
-      const gid = per ? keyId(per(c.row)) : null
-      let w = groups.get(gid)
-      if (w === undefined) {
-        const created: Window = { id: gid, rows: new SortedRows(this.order), shown: new Map(), last: undefined }
-        groups.set(gid, created)
-        if (undo.active) undo.record(() => groups.delete(gid))
-        w = created
+    if (delta!.length < FILL_AT) {
+      for (const c of delta!) this.#add(this.#window(per ? keyId(per(c.row)) : null, undo), c, dirty, undo)
+    } else {
+      // A large delta (a build, say) is split by group first: a group that is empty takes its rows in
+      // one sort rather than row by row.
+      const byGroup = new Map<KeyId, Change<unknown>[]>()
+      for (const c of delta!) {
+        const gid = per ? keyId(per(c.row)) : null
+        const list = byGroup.get(gid)
+        if (list === undefined) byGroup.set(gid, [c])
+        else list.push(c)
       }
-      const touchedKeys = w.rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
-      if (!dirty.has(w) && touchedKeys.some((sk) => w.last === undefined || w.rows.compare(sk, w.last) <= 0))
-        dirty.add(w)
+      for (const [gid, changes] of byGroup) {
+        const w = this.#window(gid, undo)
+        if (w.rows.size === 0 && changes.length >= FILL_AT) {
+          w.rows.fill(changes, undo)
+          dirty.add(w)
+        } else for (const c of changes) this.#add(w, c, dirty, undo)
+      }
     }
     const out: Change<unknown>[] = []
     for (const w of dirty) {
@@ -60,6 +70,25 @@ export class TopKOperator extends BaseOperator {
       }
     }
     return out
+  }
+
+  /** Adds one change to a group's rows; the window is dirty when the change lands inside it. */
+  #add(w: Window, c: Change<unknown>, dirty: Set<Window>, undo: UndoLog): void {
+    const touchedKeys = w.rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
+    if (!dirty.has(w) && touchedKeys.some((sk) => w.last === undefined || w.rows.compare(sk, w.last) <= 0)) dirty.add(w)
+  }
+
+  /** The window of a group, created empty on first use. */
+  #window(gid: KeyId, undo: UndoLog): Window {
+    const groups = this.groups
+    let w = groups.get(gid)
+    if (w === undefined) {
+      const created: Window = { id: gid, rows: new SortedRows(this.order), shown: new Map(), last: undefined }
+      groups.set(gid, created)
+      if (undo.active) undo.record(() => groups.delete(gid))
+      w = created
+    }
+    return w
   }
 
   /** Re-reads the window of a group and emits what entered, left or changed. */
