@@ -76,7 +76,7 @@ export class KeyedZSet<T> {
     }
     if (undo.active) {
       const { row: r, weight: w, others } = entry
-      const saved = others?.map((o) => ({ row: o.row, weight: o.weight }))
+      const saved = copyOthers(others)
       undo.record(() => {
         entry.row = r
         entry.weight = w
@@ -85,24 +85,35 @@ export class KeyedZSet<T> {
         this.weight -= weight
       })
     }
-    if (entry.row === row || deepEqual(entry.row, row)) entry.weight += weight
-    else {
-      const others = (entry.others ??= [])
-      const other = others.find((o) => o.row === row || deepEqual(o.row, row))
-      if (other === undefined) others.push({ row, weight })
-      else if ((other.weight += weight) === 0) others.splice(others.indexOf(other), 1)
-      if (others.length === 0) entry.others = undefined
-    }
-    if (entry.weight === 0) {
-      const next = entry.others?.shift()
-      if (next === undefined) entries.delete(id)
-      else {
-        entry.row = next.row
-        entry.weight = next.weight
-        if (entry.others!.length === 0) entry.others = undefined
-      }
-    }
+    if (!addToEntry(entry, row, weight)) entries.delete(id)
   }
+}
+
+/** A copy of an entry's other rows, for undo. */
+export function copyOthers<T>(others: OtherRow<T>[] | undefined): OtherRow<T>[] | undefined {
+  return others?.map((o) => ({ row: o.row, weight: o.weight }))
+}
+
+/**
+ * Adds `weight` of `row` to the rows of an entry (a row structurally equal to one it holds adds to that
+ * row's weight). Returns false when the entry is left holding no row.
+ */
+export function addToEntry<T>(entry: Entry<T>, row: T, weight: number): boolean {
+  if (entry.row === row || deepEqual(entry.row, row)) entry.weight += weight
+  else {
+    const others = (entry.others ??= [])
+    const other = others.find((o) => o.row === row || deepEqual(o.row, row))
+    if (other === undefined) others.push({ row, weight })
+    else if ((other.weight += weight) === 0) others.splice(others.indexOf(other), 1)
+    if (others.length === 0) entry.others = undefined
+  }
+  if (entry.weight !== 0) return true
+  const next = entry.others?.shift()
+  if (next === undefined) return false
+  entry.row = next.row
+  entry.weight = next.weight
+  if (entry.others!.length === 0) entry.others = undefined
+  return true
 }
 
 /**

@@ -1,5 +1,5 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { KeyedZSet, savedRows, type Change, type Delta } from '../zset'
+import { addToEntry, copyOthers, eachRow, KeyedZSet, type Change, type Delta, type Entry } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
@@ -10,10 +10,70 @@ export interface Indexed<T> {
   readonly change: Change<T>
 }
 
-/** The rows of one index key. `rows.weight` is the key's total weight (used by semi and anti joins). */
-export interface Group<T> {
-  readonly key: Key
-  readonly rows: KeyedZSet<T>
+/**
+ * The rows of one index key, with the same identity rules as `KeyedZSet`. Most index keys hold one row
+ * (an arrangement by a primary key holds nothing else), so one row is held as a bare entry and a map is
+ * made only for a second key: a map per index key was most of an arrangement's memory and build time.
+ */
+export class GroupRows<T> {
+  /** Sum of all weights (what semi and anti joins test). */
+  weight = 0
+  #id: KeyId = null
+  #one: Entry<T> | undefined
+  #many: KeyedZSet<T> | undefined
+
+  constructor(readonly key: Key) {}
+
+  /** Number of row keys held. */
+  get size(): number {
+    return this.#many ? this.#many.size : this.#one ? 1 : 0
+  }
+
+  /** Calls `fn` with every distinct row and its key and weight. */
+  each(fn: (key: Key, row: T, weight: number) => void): void {
+    if (this.#many) for (const e of this.#many.entries.values()) eachRow(e, (row, weight) => fn(e.key, row, weight))
+    else if (this.#one) {
+      const e = this.#one
+      eachRow(e, (row, weight) => fn(e.key, row, weight))
+    }
+  }
+
+  add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
+    this.weight += weight
+    if (undo.active) undo.record(() => (this.weight -= weight))
+    if (this.#many) return this.#many.add(key, id, row, weight, undo)
+    const one = this.#one
+    if (one === undefined) {
+      this.#one = { key, row, weight, others: undefined }
+      this.#id = id
+      if (undo.active) undo.record(() => (this.#one = undefined))
+      return
+    }
+    if (this.#id !== id) {
+      const many = new KeyedZSet<T>()
+      many.entries.set(this.#id, one)
+      this.#many = many
+      this.#one = undefined
+      if (undo.active)
+        undo.record(() => {
+          this.#many = undefined
+          this.#one = one
+        })
+      many.add(key, id, row, weight, undo)
+      return
+    }
+    if (undo.active) {
+      const { row: r, weight: w, others } = one
+      const saved = copyOthers(others)
+      undo.record(() => {
+        one.row = r
+        one.weight = w
+        one.others = saved
+        this.#one = one
+      })
+    }
+    if (!addToEntry(one, row, weight)) this.#one = undefined
+  }
 }
 
 /**
@@ -26,7 +86,7 @@ export interface Group<T> {
  */
 export class Arrangement<T = unknown> extends BaseOperator {
   readonly kind = 'arrange'
-  readonly groups = new Map<KeyId, Group<T>>()
+  readonly groups = new Map<KeyId, GroupRows<T>>()
   pending: Indexed<T>[] = []
 
   constructor(
@@ -55,14 +115,14 @@ export class Arrangement<T = unknown> extends BaseOperator {
       if (indexKey == null) continue
       let group = groups.get(indexId)
       if (group === undefined) {
-        const created: Group<T> = { key: indexKey, rows: new KeyedZSet<T>() }
+        const created = new GroupRows<T>(indexKey)
         groups.set(indexId, created)
         if (undo.active) undo.record(() => groups.delete(indexId))
         group = created
       }
       const g = group
-      g.rows.add(change.key, keyId(change.key), change.row, change.weight, undo)
-      if (g.rows.size === 0) {
+      g.add(change.key, keyId(change.key), change.row, change.weight, undo)
+      if (g.size === 0) {
         groups.delete(indexId)
         if (undo.active) undo.record(() => groups.set(indexId, g))
       }
@@ -75,7 +135,9 @@ export class Arrangement<T = unknown> extends BaseOperator {
   }
 
   save(): unknown {
-    return savedRows(Array.from(this.groups.values(), (g) => g.rows))
+    const out: Change<T>[] = []
+    for (const g of this.groups.values()) g.each((key, row, weight) => out.push({ key, row, weight }))
+    return out
   }
 
   load(saved: unknown): void {
@@ -84,13 +146,13 @@ export class Arrangement<T = unknown> extends BaseOperator {
   }
 
   /** The rows held under an index key, as of the end of the previous step. */
-  lookup(indexId: KeyId): Group<T> | undefined {
+  lookup(indexId: KeyId): GroupRows<T> | undefined {
     return this.groups.get(indexId)
   }
 
   override stateSize(): number {
     let n = 0
-    for (const g of this.groups.values()) n += g.rows.size
+    for (const g of this.groups.values()) n += g.size
     return n
   }
 }

@@ -1,5 +1,5 @@
 import type { Key, KeyId } from '../key'
-import { eachRow, type Change, type Delta } from '../zset'
+import type { Change, Delta } from '../zset'
 import type { Arrangement, Indexed } from './arrangement'
 import { BaseOperator } from './operator'
 
@@ -35,15 +35,11 @@ export class JoinOperator extends BaseOperator {
     const db = this.right.pending
     for (const { indexId, change: a } of da) {
       const group = indexId === null ? undefined : this.right.lookup(indexId)
-      if (group)
-        for (const b of group.rows.entries.values())
-          eachRow(b, (row, weight) => out.push(pair(a.key, a.row, b.key, row, a.weight * weight)))
+      if (group) group.each((bKey, row, weight) => out.push(pair(a.key, a.row, bKey, row, a.weight * weight)))
     }
     for (const { indexId, change: b } of db) {
       const group = indexId === null ? undefined : this.left.lookup(indexId)
-      if (group)
-        for (const a of group.rows.entries.values())
-          eachRow(a, (row, weight) => out.push(pair(a.key, row, b.key, b.row, weight * b.weight)))
+      if (group) group.each((aKey, row, weight) => out.push(pair(aKey, row, b.key, b.row, weight * b.weight)))
     }
     if (da.length > 0 && db.length > 0) {
       const dbByKey = indexPending(db)
@@ -88,7 +84,7 @@ export class MatchJoinOperator extends BaseOperator {
     const db = new Map<KeyId, number>()
     for (const { indexKey, indexId, change } of right.pending)
       if (indexKey != null) db.set(indexId, (db.get(indexId) ?? 0) + change.weight)
-    const weightBefore = (id: KeyId) => right.lookup(id)?.rows.weight ?? 0
+    const weightBefore = (id: KeyId) => right.lookup(id)?.weight ?? 0
 
     // Keys whose match flipped: I(a) as of the previous step enters or leaves. This goes before Δa: keyed
     // state downstream keeps the row added last, so an updated row's −old/+new must come after the old
@@ -101,7 +97,7 @@ export class MatchJoinOperator extends BaseOperator {
       const group = this.left.lookup(id)
       if (!group) continue
       const sign = isMatched === keep ? 1 : -1
-      for (const a of group.rows.entries.values()) eachRow(a, (row, weight) => out.push({ key: a.key, row, weight: sign * weight }))
+      group.each((key, row, weight) => out.push({ key, row, weight: sign * weight }))
     }
     // Δa against b as of the end of this step.
     for (const { indexKey, indexId, change } of this.left.pending) {
