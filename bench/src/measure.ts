@@ -1,4 +1,6 @@
 /** Timing, statistics and heap measurement helpers. */
+import os from 'node:os'
+import v8 from 'node:v8'
 
 /** Milliseconds, sub-microsecond resolution. */
 export const now = (): number => performance.now()
@@ -16,6 +18,22 @@ export function heapAfterGc(): number {
   collectGarbage()
   return process.memoryUsage().heapUsed
 }
+
+/**
+ * Bytes the process can still allocate: the smaller of what V8's heap limit leaves (raised by
+ * --max-old-space-size) and the machine's available memory. Running out inside V8 kills the process, so
+ * the largest sizes are checked against this first.
+ */
+export function memoryHeadroom(): number {
+  const heap = v8.getHeapStatistics()
+  return Math.min(heap.heap_size_limit - heap.used_heap_size, os.freemem())
+}
+
+/**
+ * What building something allocates at its peak, as a multiple of what it keeps: a build's transient
+ * garbage (deltas, intermediate arrays) is of the order of its result.
+ */
+export const BUILD_PEAK = 2
 
 /** The value below which a fraction `p` of the samples fall (nearest rank). */
 export function percentile(samples: readonly number[], p: number): number {

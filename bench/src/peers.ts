@@ -1,32 +1,31 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from './args'
-import { collectGarbage, heapAfterGc, median, now, percentile } from './measure'
+import { BUILD_PEAK, collectGarbage, heapAfterGc, median, memoryHeadroom, now, percentile } from './measure'
 import { d2ts } from './peers/d2ts'
 import { dbIvm } from './peers/db-ivm'
 import { tanstackDb } from './peers/tanstack-db'
 import { isUnsupported } from './peers/types'
-import type { PeerEngine, PeerView, ViewId } from './peers/types'
-import { describeMachine } from './report'
-import { runCase } from './run'
-import type { CaseResult, RunOptions } from './run'
+import type { PeerEngine, PeerView, Unsupported, ViewId } from './peers/types'
+import type { Machine, SizeResults } from './report'
+import type { CaseResult } from './run'
+import type { Dataset } from './schema'
 import { ScratchDb } from './scratch'
 import { editsFor } from './stream'
 import type { Edit } from './stream'
 import { verifyRows } from './verify'
 import { CASES } from './views'
 import type { BenchCase } from './views'
-import { generateDataset } from './workload'
 
-const DATA_SEED = 0x5eed
-const STREAM_SEED = 0xc4a9e5
-const WARMUP_N = 2_000
-const RESULTS_PATH = fileURLToPath(new URL('../RESULTS.md', import.meta.url))
 const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url))
-const START = '<!-- bench:peers -->'
-const END = '<!-- /bench:peers -->'
 const PEERS: readonly PeerEngine[] = [dbIvm, d2ts, tanstackDb]
+
+/**
+ * Above this size a peer runs on a view only if it ran cleanly at the size before (see `blocker`): its
+ * build is synchronous, so it cannot be cut off in-process, and several take over a minute at 100,000.
+ */
+export const PEER_GATE_N = 100_000
+/** The build cap up to PEER_GATE_N; above, it grows with N, so a peer that qualified still gets its updates. */
+const BUILD_CAP_MS = 20_000
 
 /** How much each peer runs, and the caps that keep a slow peer from stalling the whole run. */
 interface PeerOptions {
@@ -41,17 +40,18 @@ interface PeerOptions {
 }
 
 /** The issue's targets for stepping. */
-const TARGET = { medianUs: 5, p99Us: 100, vsPeer: 3, buildVsScratch: 3, batchPerSec: 500_000 }
-
-/** stepping's measurement: the main benchmark's (run.ts), with the same options. */
-function steppingOptions(n: number, quick: boolean): RunOptions {
-  if (quick) return { warmupUpdates: 1_000, coldUpdates: 500, measuredUpdates: 300, batchSize: 1_000, batches: 2, scratchSamples: 10, seed: STREAM_SEED }
-  return { warmupUpdates: 3_000, coldUpdates: 1_000, measuredUpdates: 1_000, batchSize: 1_000, batches: n >= 100_000 ? 5 : 10, scratchSamples: n >= 100_000 ? 30 : 50, seed: STREAM_SEED }
-}
+const TARGET = { medianUs: 5, p99Us: 100, vsPeer: 3, buildVsScratch: 3, batchPerSec: 500_000, scaling: 1.5 }
 
 function peerOptions(n: number, quick: boolean): PeerOptions {
-  if (quick) return { warmupUpdates: 300, measuredUpdates: 300, batchSize: 1_000, batches: 2, buildCapMs: 20_000, phaseCapMs: 5_000 }
-  return { warmupUpdates: 500, measuredUpdates: 1_000, batchSize: 1_000, batches: n >= 100_000 ? 3 : 5, buildCapMs: 20_000, phaseCapMs: n >= 100_000 ? 3_000 : 4_000 }
+  if (quick) return { warmupUpdates: 300, measuredUpdates: 300, batchSize: 1_000, batches: 2, buildCapMs: BUILD_CAP_MS, phaseCapMs: 5_000 }
+  return {
+    warmupUpdates: 500,
+    measuredUpdates: 1_000,
+    batchSize: 1_000,
+    batches: n >= 100_000 ? 3 : 5,
+    buildCapMs: BUILD_CAP_MS * Math.max(1, n / PEER_GATE_N),
+    phaseCapMs: n >= 100_000 ? 3_000 : 4_000,
+  }
 }
 
 /** One engine on one view at one size. Times in ms unless named otherwise; NaN where not measured. */
@@ -65,17 +65,43 @@ interface Row {
   readonly batchChangesPerSec: number
   readonly batches: number
   readonly heapBytes: number
-  /** 'ok', or what went wrong / was skipped (n/a, capped, mismatch: …, error: …). */
-  readonly status: string
-  /** The final result equals the from-scratch result (false also when not checked). */
+  /** Why the engine did not run on this view (n/a: …), or undefined when it did. */
+  readonly skipped: string | undefined
+  /** Errors and mismatches with the from-scratch result. */
+  readonly problems: readonly string[]
+  /** Phases cut short by a cap (the figures cover what ran). */
+  readonly capped: readonly string[]
+  /** The result was checked and equal to the from-scratch result every time. */
   readonly correct: boolean
   readonly scratchBuildMs: number
 }
 
-interface SizeRun {
+/** The peers (and stepping's rows beside them) at one size. */
+export interface PeerSize {
   readonly n: number
   readonly rows: readonly Row[]
+  readonly options: PeerOptions
+  /** The peers' own run time (stepping's is in the main tables). */
   readonly seconds: number
+}
+
+function blankRow(engine: string, view: ViewId, scratchBuildMs: number): Row {
+  return {
+    engine,
+    view,
+    buildMs: NaN,
+    updateMedianUs: NaN,
+    updateP99Us: NaN,
+    updates: 0,
+    batchChangesPerSec: NaN,
+    batches: 0,
+    heapBytes: NaN,
+    skipped: undefined,
+    problems: [],
+    capped: [],
+    correct: false,
+    scratchBuildMs,
+  }
 }
 
 const SORT_KEY: Record<ViewId, 'ordered' | 'id' | 'key'> = { Q1: 'ordered', Q2: 'id', Q3a: 'key', Q3b: 'key', Q4: 'key', Q5: 'ordered' }
@@ -100,22 +126,25 @@ async function step(peer: PeerView, edits: readonly Edit[]): Promise<void> {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300)
 
-async function runPeer(engine: PeerEngine, c: BenchCase, data: ReturnType<typeof generateDataset>, o: PeerOptions, scratchBuildMs: number): Promise<Row> {
-  const view = c.id as ViewId
-  const base = { engine: engine.name, view, scratchBuildMs }
-  const none = { updateMedianUs: NaN, updateP99Us: NaN, updates: 0, batchChangesPerSec: NaN, batches: 0 }
+/** Builds the peer's view, timing the build and measuring the heap it keeps; throws what the build throws. */
+function buildPeer(engine: PeerEngine, c: BenchCase, data: Dataset): { view: PeerView | Unsupported; buildMs: number; heapBytes: number } {
   const heapBefore = heapAfterGc()
   const t0 = now()
+  const view = engine.build(c.id as ViewId, data, c.reads)
+  const buildMs = now() - t0
+  return { view, buildMs, heapBytes: heapAfterGc() - heapBefore }
+}
+
+async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerOptions, seed: number, scratchBuildMs: number): Promise<Row> {
+  const blank = blankRow(engine.name, c.id as ViewId, scratchBuildMs)
   let built
   try {
-    built = engine.build(view, data, c.reads)
+    built = buildPeer(engine, c, data)
   } catch (e) {
-    return { ...base, ...none, buildMs: NaN, heapBytes: NaN, status: `error in build: ${message(e)}`, correct: false }
+    return { ...blank, problems: [`error in build: ${message(e)}`] }
   }
-  const buildMs = now() - t0
-  if (isUnsupported(built)) return { ...base, ...none, buildMs: NaN, heapBytes: NaN, status: `n/a: ${built.unsupported}`, correct: false }
-  const peer = built
-  const heapBytes = heapAfterGc() - heapBefore
+  const { view: peer, buildMs, heapBytes } = built
+  if (isUnsupported(peer)) return { ...blank, skipped: `n/a: ${peer.unsupported}` }
 
   const db = ScratchDb.load(data, c.reads)
   const problems: string[] = []
@@ -129,12 +158,12 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: ReturnType<typeof
   }
   verify('after the build')
   if (buildMs > o.buildCapMs) {
-    const status = `capped: build took ${(buildMs / 1000).toFixed(1)} s > ${o.buildCapMs / 1000} s, updates skipped`
-    return { ...base, ...none, buildMs, heapBytes, status: [status, ...problems].join('; '), correct: problems.length === 0 }
+    const capped = [`build took ${(buildMs / 1000).toFixed(1)} s > ${o.buildCapMs / 1000} s, updates skipped`]
+    return { ...blank, buildMs, heapBytes, problems, capped, correct: problems.length === 0 }
   }
 
   const total = o.warmupUpdates + o.measuredUpdates + o.batchSize / 10 + (o.batches + 1) * o.batchSize
-  const edits = editsFor(data, STREAM_SEED, c.reads, total)
+  const edits = editsFor(data, seed, c.reads, total)
   const capped: string[] = []
   let next = 0
   try {
@@ -195,7 +224,7 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: ReturnType<typeof
     }
     verify('after the change stream')
     return {
-      ...base,
+      ...blank,
       buildMs,
       heapBytes,
       updateMedianUs: median(samples) * 1000,
@@ -203,18 +232,18 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: ReturnType<typeof
       updates: samples.length,
       batchChangesPerSec: batches > 0 ? (batches * o.batchSize) / (batchMs / 1000) : NaN,
       batches,
-      status: problems.length === 0 && capped.length === 0 ? 'ok' : [...problems, ...capped.map((s) => `capped: ${s}`)].join('; '),
+      problems,
+      capped,
       correct: problems.length === 0,
     }
   } catch (e) {
-    return { ...base, ...none, buildMs, heapBytes, status: [`error after ${next} changes: ${message(e)}`, ...problems].join('; '), correct: false }
+    return { ...blank, buildMs, heapBytes, problems: [`error after ${next} changes: ${message(e)}`, ...problems], capped }
   }
 }
 
 function steppingRow(r: CaseResult, batches: number): Row {
   return {
-    engine: 'stepping',
-    view: r.id as ViewId,
+    ...blankRow('stepping', r.id as ViewId, r.scratchBuildMs),
     buildMs: r.buildMs,
     updateMedianUs: r.updateMedianUs,
     updateP99Us: r.updateP99Us,
@@ -222,33 +251,67 @@ function steppingRow(r: CaseResult, batches: number): Row {
     batchChangesPerSec: r.batchChangesPerSec,
     batches,
     heapBytes: r.heapBytes,
-    status: 'ok',
     correct: true,
-    scratchBuildMs: r.scratchBuildMs,
   }
 }
 
-async function runSize(n: number, quick: boolean, log: boolean): Promise<SizeRun> {
+/**
+ * Why `engine` does not run on `view` at size n, or undefined when it does. Up to PEER_GATE_N every peer
+ * runs. Above, only a peer that ran cleanly at the size before — built within the cap, no phase capped,
+ * its result equal to the from-scratch one (a wrong result is not compared anyway) — and whose heap
+ * there, scaled to n and doubled for the build's peak, fits in memory: V8 running out of heap kills the
+ * process.
+ */
+function blocker(engine: string, view: ViewId, n: number, previous: PeerSize | undefined): string | undefined {
+  if (n <= PEER_GATE_N) return undefined
+  const na = `n/a at ${grouped(n)}`
+  const before = previous?.rows.find((r) => r.engine === engine && r.view === view)
+  if (previous === undefined || before === undefined) return `${na}: no smaller size ran first to show that it finishes`
+  const at = `at ${grouped(previous.n)}`
+  if (before.skipped !== undefined) return `${na}: not run ${at} either`
+  const problem = before.problems[0]
+  if (problem !== undefined) return `${na}: ${at}, ${problem.startsWith('mismatch') ? 'its result differed from the from-scratch one' : problem}`
+  if (before.capped.length > 0) return `${na}: ${at}, ${before.capped.join('; ')}`
+  const scale = n / previous.n
+  const needs = before.heapBytes * scale * BUILD_PEAK
+  const free = memoryHeadroom()
+  if (needs > free) return `${na}: needs ~${gb(needs)} GB (its heap ${at} × ${scale}, × ${BUILD_PEAK} for the build), ${gb(free)} GB free`
+  return undefined
+}
+
+/**
+ * Runs every peer on every view over `data`, with the same change stream as stepping's run (`stepping`,
+ * whose rows the table shows beside them), one engine at a time: each engine's graph is dropped and
+ * collected before the next is built. `previous` is the size run before, which vouches for the peers
+ * above PEER_GATE_N.
+ */
+export async function runPeers(data: Dataset, stepping: SizeResults, previous: PeerSize | undefined, quick: boolean, log: boolean): Promise<PeerSize> {
   const t0 = now()
-  const data = generateDataset(n, DATA_SEED)
-  const so = steppingOptions(n, quick)
-  const po = peerOptions(n, quick)
+  const o = peerOptions(data.n, quick)
   const rows: Row[] = []
   for (const c of CASES) {
-    let t = now()
-    const s = runCase(c, data, so)
-    collectGarbage()
-    rows.push(steppingRow(s, so.batches))
-    if (log) console.log(`  ${c.id.padEnd(4)} stepping done in ${((now() - t) / 1000).toFixed(1)} s`)
+    const view = c.id as ViewId
+    const s = stepping.results.find((r) => r.id === c.id)
+    const scratchBuildMs = s?.scratchBuildMs ?? NaN
+    if (s !== undefined) rows.push(steppingRow(s, stepping.options.batches))
     for (const engine of PEERS) {
-      t = now()
-      const row = await runPeer(engine, c, data, po, s.scratchBuildMs)
+      const label = `  ${c.id.padEnd(4)} ${engine.name}`
+      const skipped = blocker(engine.name, view, data.n, previous)
+      if (skipped !== undefined) {
+        rows.push({ ...blankRow(engine.name, view, scratchBuildMs), skipped })
+        if (log) console.log(`${label} — ${skipped}`)
+        continue
+      }
+      // Above the gate a build can take minutes: say what is running.
+      if (log && data.n > PEER_GATE_N) console.log(`${label} …`)
+      const t = now()
+      const row = await runPeer(engine, c, data, o, stepping.options.seed, scratchBuildMs)
       collectGarbage()
       rows.push(row)
-      if (log) console.log(`  ${c.id.padEnd(4)} ${engine.name} done in ${((now() - t) / 1000).toFixed(1)} s — ${row.status}`)
+      if (log) console.log(`${label} done in ${((now() - t) / 1000).toFixed(1)} s — ${status(row)}`)
     }
   }
-  return { n, rows, seconds: (now() - t0) / 1000 }
+  return { n: data.n, rows, options: o, seconds: (now() - t0) / 1000 }
 }
 
 // ---- report ----
@@ -256,27 +319,60 @@ async function runSize(n: number, quick: boolean, log: boolean): Promise<SizeRun
 const num = (x: number): string => (Number.isNaN(x) ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2))
 const grouped = (x: number): string => (Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'))
 const mb = (bytes: number): string => (Number.isNaN(bytes) ? '–' : (bytes / 2 ** 20).toFixed(1))
+const gb = (bytes: number): string => (bytes / 2 ** 30).toFixed(1)
 const times = (x: number): string => (Number.isFinite(x) ? `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×` : '–')
 
-/** The peers that completed the view with a verified result (the only ones a target is judged against). */
-function peersOf(size: SizeRun, view: ViewId): Row[] {
+/** 'ok', or what was skipped, went wrong or was cut short. */
+function status(r: Row): string {
+  if (r.skipped !== undefined) return r.skipped
+  const notes = [...r.problems, ...r.capped.map((s) => `capped: ${s}`)]
+  return notes.length === 0 ? 'ok' : notes.join('; ')
+}
+
+/** The peers that built the view with a verified result (the only ones a ratio or target counts). */
+function peersOf(size: PeerSize, view: ViewId): Row[] {
   return size.rows.filter((r) => r.view === view && r.engine !== 'stepping' && r.correct && !Number.isNaN(r.buildMs))
 }
 
-const best = (rows: readonly Row[], f: (r: Row) => number): number =>
-  rows.map(f).filter((x) => !Number.isNaN(x)).reduce((a, b) => Math.min(a, b), Infinity)
+/** The smallest (`lowest`) or largest figure among the rows that have it: ±Infinity when none does. */
+function best(rows: readonly Row[], f: (r: Row) => number, lowest = true): number {
+  const xs = rows.map(f).filter((x) => !Number.isNaN(x))
+  return lowest ? Math.min(Infinity, ...xs) : Math.max(-Infinity, ...xs)
+}
 
-function table(sizes: readonly SizeRun[]): string {
-  const header = ['N', 'view', 'engine', 'build ms', 'update median µs', 'update p99 µs', 'batch changes/s', 'heap MB', 'result', 'best peer ÷ stepping']
-  const lines = [header, ['---:', '---', '---', ...header.slice(3, 8).map(() => '---:'), '---', '---']]
+/** stepping against the peers on one view, each ratio oriented as the targets read it. */
+function ratios(size: PeerSize, r: Row): { update: number; build: number; batch: number; heap: number } {
+  const peers = peersOf(size, r.view)
+  return {
+    update: best(peers, (p) => p.updateMedianUs) / r.updateMedianUs,
+    build: best(peers, (p) => p.buildMs) / r.buildMs,
+    batch: r.batchChangesPerSec / best(peers, (p) => p.batchChangesPerSec, false),
+    heap: r.heapBytes / best(peers, (p) => p.heapBytes),
+  }
+}
+
+function table(sizes: readonly PeerSize[]): string {
+  const header = [
+    'N',
+    'view',
+    'engine',
+    'build ms',
+    'update median µs',
+    'update p99 µs',
+    'batch changes/s',
+    'heap MB',
+    'update: best peer ÷ stepping',
+    'build: best peer ÷ stepping',
+    'batch: stepping ÷ best peer',
+    'heap: stepping ÷ leanest peer',
+    'result',
+  ]
+  const lines = [header, ['---:', '---', '---', ...header.slice(3, 12).map(() => '---:'), '---']]
   for (const size of sizes) {
     for (const r of size.rows) {
-      let ratio = ''
-      if (r.engine === 'stepping') {
-        const peers = peersOf(size, r.view)
-        ratio = `update ${times(best(peers, (p) => p.updateMedianUs) / r.updateMedianUs)}, build ${times(best(peers, (p) => p.buildMs) / r.buildMs)}`
-      }
-      const result = r.status === 'ok' ? '✓ equal to from-scratch' : `${r.correct ? '✓ ' : r.status.startsWith('n/a') ? '' : '✗ '}${r.status}`
+      const ratio = r.engine === 'stepping' ? ratios(size, r) : undefined
+      const s = status(r)
+      const result = s === 'ok' ? '✓ equal to from-scratch' : `${r.skipped !== undefined ? '' : r.correct ? '✓ ' : '✗ '}${s}`
       lines.push([
         grouped(size.n),
         r.view,
@@ -286,8 +382,11 @@ function table(sizes: readonly SizeRun[]): string {
         num(r.updateP99Us),
         grouped(r.batchChangesPerSec),
         mb(r.heapBytes),
+        ratio === undefined ? '' : times(ratio.update),
+        ratio === undefined ? '' : times(ratio.build),
+        ratio === undefined ? '' : times(ratio.batch),
+        ratio === undefined ? '' : times(ratio.heap),
         result.replace(/\|/g, '\\|'),
-        ratio,
       ])
     }
   }
@@ -295,53 +394,68 @@ function table(sizes: readonly SizeRun[]): string {
 }
 
 /** Every target, per size: met or missed, and by how much. */
-function targets(sizes: readonly SizeRun[]): string {
-  const out: string[] = []
-  for (const size of sizes) {
-    const stepping = size.rows.filter((r) => r.engine === 'stepping')
-    const lines: string[] = []
-    const judge = (name: string, misses: string[]): void => {
-      lines.push(misses.length === 0 ? `- ✅ ${name}: met on every view` : `- ❌ ${name}: missed on ${misses.join(', ')}`)
-    }
-    judge(
-      `single-row update median ≤ ${TARGET.medianUs} µs`,
-      stepping.filter((r) => r.updateMedianUs > TARGET.medianUs).map((r) => `${r.view} (${num(r.updateMedianUs)} µs, ${times(r.updateMedianUs / TARGET.medianUs)} over)`),
-    )
-    judge(
-      `single-row update p99 ≤ ${TARGET.p99Us} µs`,
-      stepping.filter((r) => r.updateP99Us > TARGET.p99Us).map((r) => `${r.view} (${num(r.updateP99Us)} µs, ${times(r.updateP99Us / TARGET.p99Us)} over)`),
-    )
-    const vsPeer = (f: (r: Row) => number, unit: string) =>
-      stepping.flatMap((r) => {
-        const b = best(peersOf(size, r.view), f)
-        if (!Number.isFinite(b)) return []
-        const ratio = b / f(r)
-        return ratio >= TARGET.vsPeer ? [] : [`${r.view} (${times(ratio)}: stepping ${num(f(r))} ${unit}, best peer ${num(b)} ${unit})`]
-      })
-    judge(`single-row update median ≥ ${TARGET.vsPeer}× faster than the best peer`, vsPeer((r) => r.updateMedianUs, 'µs'))
-    judge(
-      `initial build within ${TARGET.buildVsScratch}× of the from-scratch recompute (scratch build ms)`,
-      stepping
-        .filter((r) => r.buildMs > TARGET.buildVsScratch * r.scratchBuildMs)
-        .map((r) => `${r.view} (${times(r.buildMs / r.scratchBuildMs)}: ${num(r.buildMs)} ms vs ${num(r.scratchBuildMs)} ms)`),
-    )
-    judge(`initial build ≥ ${TARGET.vsPeer}× faster than the best peer`, vsPeer((r) => r.buildMs, 'ms'))
-    judge(
-      `batched ≥ ${grouped(TARGET.batchPerSec)} changes/s`,
-      stepping
-        .filter((r) => r.batchChangesPerSec < TARGET.batchPerSec)
-        .map((r) => `${r.view} (${grouped(r.batchChangesPerSec)}/s, ${times(TARGET.batchPerSec / r.batchChangesPerSec)} short)`),
-    )
-    judge(
-      'heap no larger than the leanest peer',
-      stepping.flatMap((r) => {
-        const lean = best(peersOf(size, r.view), (p) => p.heapBytes)
-        return Number.isFinite(lean) && r.heapBytes > lean ? [`${r.view} (${mb(r.heapBytes)} MB vs ${mb(lean)} MB, ${times(r.heapBytes / lean)})`] : []
-      }),
-    )
-    out.push(`At N = ${grouped(size.n)} (ran in ${size.seconds.toFixed(0)} s):\n\n${lines.join('\n')}`)
-  }
-  return out.join('\n\n')
+function targets(sizes: readonly PeerSize[]): string {
+  return sizes
+    .map((size, i) => {
+      const stepping = size.rows.filter((r) => r.engine === 'stepping')
+      const lines: string[] = []
+      const judge = (name: string, misses: string[]): void => {
+        lines.push(misses.length === 0 ? `- ✅ ${name}: met on every view` : `- ❌ ${name}: missed on ${misses.join(', ')}`)
+      }
+      const vsPeer = (f: (r: Row) => number, unit: string): string[] =>
+        stepping.flatMap((r) => {
+          const b = best(peersOf(size, r.view), f)
+          if (!Number.isFinite(b)) return []
+          const ratio = b / f(r)
+          return ratio >= TARGET.vsPeer ? [] : [`${r.view} (${times(ratio)}: stepping ${num(f(r))} ${unit}, best peer ${num(b)} ${unit})`]
+        })
+      judge(
+        `single-row update median ≤ ${TARGET.medianUs} µs`,
+        stepping.filter((r) => r.updateMedianUs > TARGET.medianUs).map((r) => `${r.view} (${num(r.updateMedianUs)} µs, ${times(r.updateMedianUs / TARGET.medianUs)} over)`),
+      )
+      judge(
+        `single-row update p99 ≤ ${TARGET.p99Us} µs`,
+        stepping.filter((r) => r.updateP99Us > TARGET.p99Us).map((r) => `${r.view} (${num(r.updateP99Us)} µs, ${times(r.updateP99Us / TARGET.p99Us)} over)`),
+      )
+      judge(`single-row update median ≥ ${TARGET.vsPeer}× faster than the best peer`, vsPeer((r) => r.updateMedianUs, 'µs'))
+      judge(
+        `initial build within ${TARGET.buildVsScratch}× of the from-scratch recompute (scratch build ms)`,
+        stepping
+          .filter((r) => r.buildMs > TARGET.buildVsScratch * r.scratchBuildMs)
+          .map((r) => `${r.view} (${times(r.buildMs / r.scratchBuildMs)}: ${num(r.buildMs)} ms vs ${num(r.scratchBuildMs)} ms)`),
+      )
+      judge(`initial build ≥ ${TARGET.vsPeer}× faster than the best peer`, vsPeer((r) => r.buildMs, 'ms'))
+      judge(
+        `batched ≥ ${grouped(TARGET.batchPerSec)} changes/s`,
+        stepping
+          .filter((r) => r.batchChangesPerSec < TARGET.batchPerSec)
+          .map((r) => `${r.view} (${grouped(r.batchChangesPerSec)}/s, ${times(TARGET.batchPerSec / r.batchChangesPerSec)} short)`),
+      )
+      judge(
+        'heap no larger than the leanest peer',
+        stepping.flatMap((r) => {
+          const lean = best(peersOf(size, r.view), (p) => p.heapBytes)
+          return Number.isFinite(lean) && r.heapBytes > lean ? [`${r.view} (${mb(r.heapBytes)} MB vs ${mb(lean)} MB, ${times(r.heapBytes / lean)})`] : []
+        }),
+      )
+      const smaller = sizes[i - 1]
+      if (smaller !== undefined) lines.push(scaling(stepping, smaller))
+      return `At N = ${grouped(size.n)} (peers ran in ${size.seconds.toFixed(0)} s):\n\n${lines.join('\n')}`
+    })
+    .join('\n\n')
+}
+
+/** The per-change cost holds as N grows: stepping's update median here over the size before, per view. */
+function scaling(stepping: readonly Row[], smaller: PeerSize): string {
+  const perView = stepping.flatMap((r) => {
+    const before = smaller.rows.find((s) => s.engine === 'stepping' && s.view === r.view)
+    return before === undefined ? [] : [{ view: r.view, ratio: r.updateMedianUs / before.updateMedianUs }]
+  })
+  const ok = perView.every((v) => v.ratio <= TARGET.scaling)
+  return (
+    `- ${ok ? '✅' : '❌'} single-row update median like at N = ${grouped(smaller.n)} (within ${TARGET.scaling}×); ` +
+    `this N ÷ ${grouped(smaller.n)}: ${perView.map((v) => `${v.view} ${v.ratio.toFixed(2)}×`).join(', ')}`
+  )
 }
 
 function version(pkg: string): string {
@@ -355,18 +469,31 @@ function version(pkg: string): string {
   return 'unknown'
 }
 
-function markdown(sizes: readonly SizeRun[], totalSeconds: number, p: PeerOptions): string {
-  const m = describeMachine()
+/** What the peers ran at each size. */
+function peerRuns(sizes: readonly PeerSize[]): string {
+  return sizes
+    .map(({ n, options: o }) =>
+      `- N = ${grouped(n)}: ${grouped(o.warmupUpdates)} warm-up single changes, ${grouped(o.measuredUpdates)} timed, ` +
+      `${o.batches} timed batches of ${grouped(o.batchSize)}; build cap ${o.buildCapMs / 1000} s, phase cap ${o.phaseCapMs / 1000} s` +
+      (n > PEER_GATE_N ? `; a peer runs only where it ran cleanly at the size before (see above)` : ''),
+    )
+    .join('\n')
+}
+
+/** The peers section of RESULTS.md, between its `<!-- bench:peers -->` markers. */
+export function peersSection(m: Machine, sizes: readonly PeerSize[], steppingRounds: string): string {
   const versions = PEERS.map((e) => `\`${e.pkg}\` ${version(e.pkg)}`).join(', ')
-  return `${START}
+  const seconds = sizes.reduce((sum, s) => sum + s.seconds, 0)
+  return `<!-- bench:peers -->
 ## Peer engines: stepping vs @tanstack/db-ivm, @electric-sql/d2ts, @tanstack/db
 
-Generated by \`npm run bench:peers\` (bench/src/peers.ts, bench/src/peers/*.ts) on ${m.date}: ${m.cpu}, ${m.cores} cores,
-Node ${m.node}, stepping at git ${m.engine}; ${versions}. Total ${totalSeconds.toFixed(0)} s.
+Generated by \`npm run bench\` (bench/src/main.ts, peers.ts, peers/*.ts) on ${m.date}: ${m.cpu}, ${m.cores} cores,
+${m.memoryGB} GB RAM, Node ${m.node}, stepping at git ${m.engine}; ${versions}. The peers ran for ${seconds.toFixed(0)} s
+of the run.
 
-Every engine runs in this process on the same dataset and change stream as the tables above (each view
-sees the changes to the collections it reads); stepping's rows are the main benchmark's own measurement
-(run.ts, same options). The peers:
+Every engine runs in the benchmark's process on the same dataset and change stream as the tables above
+(each view sees the changes to the collections it reads). stepping's rows are the tables' own
+measurement: ${steppingRounds}. Each peer runs once per view and size (one round). The peers:
 
 - **@tanstack/db-ivm** and **@electric-sql/d2ts**: a D2 graph per view, fed as multisets of
   \`[id, row]\` (a change is the old row at −1 and the new one at +1), \`consolidate()\` + \`output()\` into a
@@ -383,55 +510,33 @@ sees the changes to the collections it reads); stepping's rows are the main benc
   of the commit).
 
 Build = creating the graph/collections and loading every row, run to quiescence; heap = retained after the
-build (after \`gc()\`), minus the heap before it (the input rows already exist). Peers: ${grouped(p.warmupUpdates)}
-warm-up single changes, then ${grouped(p.measuredUpdates)} timed, then ${p.batches} timed batches of
-${grouped(p.batchSize)} (after an untimed probe batch of ${grouped(p.batchSize / 10)} — batches are skipped if it takes over a tenth of
-the phase cap — and one untimed full batch); a peer whose build takes over ${p.buildCapMs / 1000} s skips its
-updates, and each phase stops after ${p.phaseCapMs / 1000} s (the table says so). After the change stream,
-every peer's result is compared row for row with the from-scratch result over exactly the changes it was
-given (verify.ts); **result** says ✓ or ✗ with the first difference. "best peer ÷ stepping" only counts peers
-whose result checked out.
+build (after \`gc()\`), minus the heap before it (the input rows already exist). Each engine's graph is
+dropped and collected before the next one is built. A peer's update median and p99 are over its timed
+single changes, its batch changes/s over its timed batches (after an untimed probe batch of a tenth of the
+size — batches are skipped if it takes over a tenth of the phase cap — and one untimed full batch). A peer
+whose build takes over the build cap skips its updates, and each phase stops at the phase cap (the table
+says so):
+
+${peerRuns(sizes)}
+
+Above N = ${grouped(PEER_GATE_N)}, a build that runs for minutes cannot be cut off in-process, so a peer
+runs on a view only if, at the size before, its build finished within the cap, no phase was capped and its
+result checked out, and only if its heap there, scaled up to this N and doubled for the build's peak, fits
+in the memory left; otherwise its row says n/a and why.
+
+After the change stream, every peer's result is compared row for row with the from-scratch result over
+exactly the changes it was given (verify.ts); **result** says ✓ or ✗ with the first difference. The ratio
+columns (on stepping's rows) only count peers whose result checked out: update median and build time are
+best peer ÷ stepping (above 1× stepping is faster), batch throughput is stepping ÷ best peer (above 1×
+stepping is faster), heap is stepping ÷ leanest peer (at most 1× stepping is leaner).
 
 ${table(sizes)}
 
 ### Targets (stepping)
 
+Judged on stepping's rows above. The issue's "the same per-change costs" as N grows is read as the update
+median within ${TARGET.scaling}× of the size before's, view by view.
+
 ${targets(sizes)}
-${END}`
+<!-- /bench:peers -->`
 }
-
-/** Replaces the peers section of RESULTS.md (or appends it), leaving the rest of the file alone. */
-function writeSection(section: string): void {
-  const current = existsSync(RESULTS_PATH) ? readFileSync(RESULTS_PATH, 'utf8') : ''
-  const at = current.indexOf(START)
-  const end = current.indexOf(END)
-  const next =
-    at >= 0 && end > at
-      ? `${current.slice(0, at)}${section}${current.slice(end + END.length)}`
-      : `${current.trimEnd()}\n\n${section}\n`
-  writeFileSync(RESULTS_PATH, next)
-}
-
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2))
-  const m = describeMachine()
-  console.log(`stepping vs peers — ${m.cpu}, ${m.cores} cores, Node ${m.node}, load ${m.load.start.toFixed(2)}`)
-  const t0 = now()
-  console.log(`warming up at N = ${WARMUP_N.toLocaleString('en-US')} …`)
-  await runSize(WARMUP_N, true, false)
-  const sizes: SizeRun[] = []
-  for (const n of args.sizes) {
-    console.log(`\nN = ${n.toLocaleString('en-US')}`)
-    sizes.push(await runSize(n, args.quick, true))
-  }
-  const total = (now() - t0) / 1000
-  const section = markdown(sizes, total, peerOptions(Math.max(...args.sizes), args.quick))
-  console.log(`\n${section}`)
-  if (args.quick) console.log(`\n--quick: ${RESULTS_PATH} left unchanged. Total ${total.toFixed(0)} s.`)
-  else {
-    writeSection(section)
-    console.log(`\nwrote the peers section of ${RESULTS_PATH} (total ${total.toFixed(0)} s, load at end ${(os.loadavg()[0] ?? 0).toFixed(2)})`)
-  }
-}
-
-await main()

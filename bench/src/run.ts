@@ -169,3 +169,31 @@ export function runCase(c: BenchCase, data: Dataset, opts: RunOptions): CaseResu
     coldMedianUs: cold.length > 0 ? median(cold) * 1000 : Number.NaN,
   }
 }
+
+/**
+ * One view's figures over several rounds (each a fresh store on the same data and change stream): every
+ * figure is the median (nearest rank) of the rounds' figures — the update median of the rounds' medians,
+ * the p99 of their p99s, and so on — and the speedup is recomputed from the medians.
+ */
+export function medianOfRounds(rounds: readonly CaseResult[]): CaseResult {
+  const first = rounds[0]
+  if (first === undefined) throw new Error('medianOfRounds: no rounds')
+  const of = (figure: (r: CaseResult) => number): number => median(rounds.map(figure))
+  const medianUsByKind = new Map<EditKind, number>()
+  for (const kind of first.medianUsByKind.keys()) medianUsByKind.set(kind, of((r) => r.medianUsByKind.get(kind) ?? Number.NaN))
+  const updateMedianUs = of((r) => r.updateMedianUs)
+  const scratchRecomputeMs = of((r) => r.scratchRecomputeMs)
+  return {
+    ...first,
+    buildMs: of((r) => r.buildMs),
+    updateMedianUs,
+    updateP99Us: of((r) => r.updateP99Us),
+    batchChangesPerSec: of((r) => r.batchChangesPerSec),
+    heapBytes: of((r) => r.heapBytes),
+    scratchBuildMs: of((r) => r.scratchBuildMs),
+    scratchRecomputeMs,
+    speedup: (scratchRecomputeMs * 1000) / updateMedianUs,
+    coldMedianUs: of((r) => r.coldMedianUs),
+    medianUsByKind,
+  }
+}
