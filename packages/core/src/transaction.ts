@@ -30,15 +30,15 @@ export class Transaction {
   /** Inserts one row or an array of rows; a key that already exists fails the transaction. */
   insert<T>(collection: Collection<T>, rows: NoInfer<T> | readonly NoInfer<T>[]): void {
     for (const row of this.#rows(rows)) {
-      const { key, pending } = this.#locate(collection, row)
-      if (pending.after !== undefined) throw new DuplicateKeyError(collection.name, key)
+      const pending = this.#locate(collection, row)
+      if (pending.after !== undefined) throw new DuplicateKeyError(collection.name, pending.key)
       pending.after = row
     }
   }
 
   /** Inserts rows, replacing any row that has the same key. */
   upsert<T>(collection: Collection<T>, rows: NoInfer<T> | readonly NoInfer<T>[]): void {
-    for (const row of this.#rows(rows)) this.#locate(collection, row).pending.after = row
+    for (const row of this.#rows(rows)) this.#locate(collection, row).after = row
   }
 
   /**
@@ -102,14 +102,13 @@ export class Transaction {
     if (!this.#open) throw new UsageError('this transaction has ended: use the tx only inside its transact callback')
   }
 
-  #locate<T>(collection: Collection<T>, row: T): { key: Key; pending: PendingRow } {
+  #locate<T>(collection: Collection<T>, row: T): PendingRow {
     if (typeof row !== 'object' || row === null)
       throw new InvalidRowError(collection.name, `a row must be an object, got ${row === null ? 'null' : typeof row}`)
     const key = collection.source.key(row)
     if (!isKey(key))
       throw new InvalidRowError(collection.name, `the primary key of ${JSON.stringify(row)} is ${String(key)}, not a string, number, boolean, null or tuple of them`)
-    const id = keyId(key)
-    return { key, pending: this.#pendingAt(collection.source, key, id) }
+    return this.#pendingAt(collection.source, key, keyId(key))
   }
 
   #pendingOf<T>(collection: Collection<T>, key: Key): PendingRow {
