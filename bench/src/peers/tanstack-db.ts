@@ -1,22 +1,28 @@
-import { and, count, createCollection, createLiveQueryCollection, createTransaction, eq, gte, localOnlyCollectionOptions, max, sum } from '@tanstack/db'
+import { and, BasicIndex, count, createCollection, createLiveQueryCollection, createTransaction, eq, gte, localOnlyCollectionOptions, max, sum } from '@tanstack/db'
 import type { Comment, Dataset, Issue, User } from '../schema'
 import type { Edit } from '../stream'
 import type { PeerEngine, PeerView, ViewId } from './types'
 
 let instances = 0
 
+/**
+ * Indexes built as live queries ask for them (where clauses, join keys), as TanStack DB's docs and its
+ * own warnings recommend: without them its joins fall back to scanning a collection.
+ */
+const INDEXING = { autoIndex: 'eager', defaultIndexType: BasicIndex } as const
+
 /** The three input collections: local-only (in memory, each write confirmed synchronously). */
 function inputs(data: Dataset, reads: { issues: boolean; users: boolean; comments: boolean }) {
   const id = ++instances
   return {
     issues: createCollection(
-      localOnlyCollectionOptions({ id: `issues-${id}`, getKey: (r: Issue) => r.id, initialData: reads.issues ? [...data.issues] : [] }),
+      localOnlyCollectionOptions({ id: `issues-${id}`, getKey: (r: Issue) => r.id, initialData: reads.issues ? [...data.issues] : [], ...INDEXING }),
     ),
     users: createCollection(
-      localOnlyCollectionOptions({ id: `users-${id}`, getKey: (r: User) => r.id, initialData: reads.users ? [...data.users] : [] }),
+      localOnlyCollectionOptions({ id: `users-${id}`, getKey: (r: User) => r.id, initialData: reads.users ? [...data.users] : [], ...INDEXING }),
     ),
     comments: createCollection(
-      localOnlyCollectionOptions({ id: `comments-${id}`, getKey: (r: Comment) => r.id, initialData: reads.comments ? [...data.comments] : [] }),
+      localOnlyCollectionOptions({ id: `comments-${id}`, getKey: (r: Comment) => r.id, initialData: reads.comments ? [...data.comments] : [], ...INDEXING }),
     ),
   }
 }
