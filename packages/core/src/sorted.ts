@@ -10,11 +10,12 @@ export interface SortKey {
   readonly key: Key
 }
 
-/** A row placed in sorted state: the first row of its key while that row's weight is positive. */
-export interface SortedEntry<T> {
-  readonly key: Key
+/**
+ * A row placed in sorted state: the first row of its key while that row's weight is positive. It is its
+ * own sort key in the tree (a SortKey by its value and key), so a placed row costs one object.
+ */
+export interface SortedEntry<T> extends SortKey {
   readonly id: KeyId
-  readonly sortKey: SortKey
   row: T
 }
 
@@ -40,13 +41,13 @@ export function sortKeyComparator(direction: 'asc' | 'desc'): (a: SortKey, b: So
  */
 export class SortedRows<T> {
   readonly rows = new KeyedZSet<T>()
-  tree: BTree<SortKey, SortedEntry<T>>
+  tree: BTree<SortedEntry<T>, SortedEntry<T>>
   readonly byId = new Map<KeyId, SortedEntry<T>>()
   readonly compare: (a: SortKey, b: SortKey) => number
 
   constructor(readonly order: Order) {
     this.compare = sortKeyComparator(order.direction)
-    this.tree = new BTree<SortKey, SortedEntry<T>>(undefined, this.compare)
+    this.tree = new BTree<SortedEntry<T>, SortedEntry<T>>(undefined, this.compare)
   }
 
   get size(): number {
@@ -66,12 +67,12 @@ export class SortedRows<T> {
     const touched: SortKey[] = []
     if (placed) {
       this.#remove(placed, undo)
-      touched.push(placed.sortKey)
+      touched.push(placed)
     }
     if (target !== undefined) {
-      const sortKey = { value: this.order.value(target), key }
-      this.#put({ key, id, sortKey, row: target }, undo)
-      touched.push(sortKey)
+      const entry: SortedEntry<T> = { value: this.order.value(target), key, id, row: target }
+      this.#put(entry, undo)
+      touched.push(entry)
     }
     return touched
   }
@@ -85,38 +86,34 @@ export class SortedRows<T> {
     for (const c of changes) rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
     const placed: SortedEntry<T>[] = []
     const value = this.order.value
-    for (const [id, e] of rows.entries) if (e.weight > 0) placed.push({ key: e.key, id, sortKey: { value: value(e.row), key: e.key }, row: e.row })
+    for (const [id, e] of rows.entries) if (e.weight > 0) placed.push({ value: value(e.row), key: e.key, id, row: e.row })
     const compare = this.compare
-    placed.sort((a, b) => compare(a.sortKey, b.sortKey))
-    this.tree = bulkLoad(
-      placed.map((e) => e.sortKey),
-      placed,
-      compare,
-    )
+    placed.sort(compare)
+    this.tree = bulkLoad(placed, placed, compare)
     for (const e of placed) this.byId.set(e.id, e)
     if (undo.active)
       undo.record(() => {
-        this.tree = new BTree<SortKey, SortedEntry<T>>(undefined, compare)
+        this.tree = new BTree<SortedEntry<T>, SortedEntry<T>>(undefined, compare)
         this.byId.clear()
       })
   }
 
   #put(entry: SortedEntry<T>, undo: UndoLog): void {
-    this.tree.set(entry.sortKey, entry)
+    this.tree.set(entry, entry)
     this.byId.set(entry.id, entry)
     if (undo.active)
       undo.record(() => {
-        this.tree.delete(entry.sortKey)
+        this.tree.delete(entry)
         this.byId.delete(entry.id)
       })
   }
 
   #remove(entry: SortedEntry<T>, undo: UndoLog): void {
-    this.tree.delete(entry.sortKey)
+    this.tree.delete(entry)
     this.byId.delete(entry.id)
     if (undo.active)
       undo.record(() => {
-        this.tree.set(entry.sortKey, entry)
+        this.tree.set(entry, entry)
         this.byId.set(entry.id, entry)
       })
   }

@@ -101,7 +101,7 @@ export class TopKOperator extends BaseOperator {
       for (const e of w.rows.tree.values()) {
         if (i >= this.offset) {
           shown.set(e.id, { key: e.key, row: e.row })
-          last = e.sortKey
+          last = e
         }
         if (++i >= end) break
       }
