@@ -33,55 +33,48 @@ type OrNull<V> = NonNullable<V> | (null extends V ? null : undefined extends V ?
 // Aggregate states are classes rather than closures: a group-by makes one per group and aggregate, and
 // class instances share their methods and shape where closures allocate a function per method.
 
-class CountState implements AggregateState<unknown, number> {
-  n = 0
+/** A state that is one value: its result, and its saved form. */
+abstract class ValueState<T, R> implements AggregateState<T, R> {
+  constructor(public current: R) {}
 
-  add(_row: unknown, weight: number, undo: UndoLog): void {
-    this.n += weight
-    if (undo.active) undo.record(() => (this.n -= weight))
-  }
+  abstract add(row: T, weight: number, undo: UndoLog): void
 
-  result(): number {
-    return this.n
+  result(): R {
+    return this.current
   }
 
   save(): unknown {
-    return this.n
+    return this.current
   }
 
   load(saved: unknown): void {
-    this.n = saved as number
+    this.current = saved as R
+  }
+}
+
+class CountState extends ValueState<unknown, number> {
+  add(_row: unknown, weight: number, undo: UndoLog): void {
+    this.current += weight
+    if (undo.active) undo.record(() => (this.current -= weight))
   }
 }
 
 /** Number of rows in the group (SQL `COUNT(*)`). */
 export function count(): Aggregate<unknown, number> {
-  return { kind: 'count', text: 'count()', init: () => new CountState() }
+  return { kind: 'count', text: 'count()', init: () => new CountState(0) }
 }
 
-class SumState<T> implements AggregateState<T, number> {
-  total = 0
-
-  constructor(readonly value: (row: T) => number | null | undefined) {}
+class SumState<T> extends ValueState<T, number> {
+  constructor(readonly value: (row: T) => number | null | undefined) {
+    super(0)
+  }
 
   add(row: T, weight: number, undo: UndoLog): void {
     const v = this.value(row)
     if (v == null) return
-    const before = this.total
-    this.total += v * weight
-    if (undo.active) undo.record(() => (this.total = before))
-  }
-
-  result(): number {
-    return this.total
-  }
-
-  save(): unknown {
-    return this.total
-  }
-
-  load(saved: unknown): void {
-    this.total = saved as number
+    const before = this.current
+    this.current += v * weight
+    if (undo.active) undo.record(() => (this.current = before))
   }
 }
 
@@ -191,32 +184,18 @@ interface ReducerSpec<T, A> {
   remove: (acc: A, row: T) => A
 }
 
-class ReducerState<T, A> implements AggregateState<T, A> {
-  acc: A
-
+class ReducerState<T, A> extends ValueState<T, A> {
   constructor(readonly spec: ReducerSpec<T, A>) {
-    this.acc = spec.initial
+    super(spec.initial)
   }
 
   add(row: T, weight: number, undo: UndoLog): void {
-    const before = this.acc
+    const before = this.current
     const step = weight > 0 ? this.spec.add : this.spec.remove
     let acc = before
     for (let i = Math.abs(weight); i > 0; i--) acc = step(acc, row)
-    this.acc = acc
-    if (undo.active) undo.record(() => (this.acc = before))
-  }
-
-  result(): A {
-    return this.acc
-  }
-
-  save(): unknown {
-    return this.acc
-  }
-
-  load(saved: unknown): void {
-    this.acc = saved as A
+    this.current = acc
+    if (undo.active) undo.record(() => (this.current = before))
   }
 }
 
