@@ -320,7 +320,8 @@ const num = (x: number): string => (Number.isNaN(x) ? '–' : x >= 100 ? x.toFix
 const grouped = (x: number): string => (Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'))
 const mb = (bytes: number): string => (Number.isNaN(bytes) ? '–' : (bytes / 2 ** 20).toFixed(1))
 const gb = (bytes: number): string => (bytes / 2 ** 30).toFixed(1)
-const times = (x: number): string => (Number.isFinite(x) ? `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×` : '–')
+// A ratio against no peer figure comes out infinite or zero: shown as a dash.
+const times = (x: number): string => (Number.isFinite(x) && x > 0 ? `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×` : '–')
 
 /** 'ok', or what was skipped, went wrong or was cut short. */
 function status(r: Row): string {
