@@ -1,14 +1,11 @@
 import { KeyCollisionError, OperatorError, assert } from './errors'
 import { keyId, type Key, type KeyId } from './key'
 import type { View } from './relation'
-import { SortedRows } from './sorted'
+import { FILL_AT, SortedRows } from './sorted'
 import { NO_UNDO, type UndoLog } from './undo'
-import { KeyedZSet, deepEqual, savedRows, type Change, type Delta } from './zset'
+import { KeyedZSet, deepEqual, groupChanges, savedRows, type Change, type Delta } from './zset'
 
 const NO_ROWS: readonly never[] = Object.freeze([])
-
-/** From this many changes, a delta into an empty ordered partition is sorted in one go. */
-const FILL_AT = 64
 
 /** The rows of one partition of a view (the only partition, for a view that is not partitioned). */
 class Partition<T> {
@@ -54,14 +51,7 @@ export class ViewSink<T> {
       this.#applyTo(null, delta, undo)
       return
     }
-    const byPartition = new Map<KeyId, Change<T>[]>()
-    for (const c of delta) {
-      const pid = this.#partitionOf(c.row)
-      const list = byPartition.get(pid)
-      if (list === undefined) byPartition.set(pid, [c])
-      else list.push(c)
-    }
-    for (const [pid, changes] of byPartition) this.#applyTo(pid, changes, undo)
+    for (const [pid, changes] of groupChanges(delta, (c) => this.#partitionOf(c.row))) this.#applyTo(pid, changes, undo)
   }
 
   /** Integrates one partition's changes and records its diff. */

@@ -19,6 +19,9 @@ export interface SortedEntry<T> extends SortKey {
   row: T
 }
 
+/** From this many changes, a delta into an empty `SortedRows` goes in through `fill` (one sort), not `add`. */
+export const FILL_AT = 64
+
 /** The comparator of an order: by value in its direction, then by key ascending (deterministic ties). */
 export function sortKeyComparator(direction: 'asc' | 'desc'): (a: SortKey, b: SortKey) => number {
   const sign = direction === 'asc' ? 1 : -1

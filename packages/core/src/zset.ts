@@ -116,6 +116,18 @@ export function addToEntry<T>(entry: Entry<T>, row: T, weight: number): boolean 
   return true
 }
 
+/** The changes of a delta grouped by `groupOf` (a partition, a top-K group), in first-seen order. */
+export function groupChanges<T>(delta: Delta<T>, groupOf: (change: Change<T>) => KeyId): Map<KeyId, Change<T>[]> {
+  const groups = new Map<KeyId, Change<T>[]>()
+  for (const c of delta) {
+    const id = groupOf(c)
+    const list = groups.get(id)
+    if (list === undefined) groups.set(id, [c])
+    else list.push(c)
+  }
+  return groups
+}
+
 /**
  * Every row of some keyed sets with its weight, as a delta: the saved form of state that integrates its
  * input (arrangements, distinct, top-K), which loads back by stepping it.

@@ -1,12 +1,9 @@
 import { keyId, type Key, type KeyId } from '../key'
 import type { Order } from '../relation'
-import { SortedRows, type SortKey } from '../sorted'
-import { savedRows, type Change, type Delta } from '../zset'
+import { FILL_AT, SortedRows, type SortKey } from '../sorted'
+import { groupChanges, savedRows, type Change, type Delta } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
-
-/** From this many changes, a delta into an empty top-K group is sorted in one go rather than row by row. */
-const FILL_AT = 64
 
 interface Window {
   readonly id: KeyId
@@ -46,14 +43,7 @@ export class TopKOperator extends BaseOperator {
     } else {
       // A large delta (a build, say) is split by group first: a group that is empty takes its rows in
       // one sort rather than row by row.
-      const byGroup = new Map<KeyId, Change<unknown>[]>()
-      for (const c of delta!) {
-        const gid = per ? keyId(per(c.row)) : null
-        const list = byGroup.get(gid)
-        if (list === undefined) byGroup.set(gid, [c])
-        else list.push(c)
-      }
-      for (const [gid, changes] of byGroup) {
+      for (const [gid, changes] of groupChanges(delta!, (c) => (per ? keyId(per(c.row)) : null))) {
         const w = this.#window(gid, undo)
         if (w.rows.size === 0 && changes.length >= FILL_AT) {
           w.rows.fill(changes, undo)
