@@ -142,7 +142,7 @@ export class Store {
     }
     const inputs = tx.close()
     if (inputs.size === 0) return result
-    this.#commit(inputs)
+    this.#commit(inputs, tx)
     return result
   }
 
@@ -462,7 +462,7 @@ export class Store {
     return migrated
   }
 
-  #commit(inputs: Map<Source, Delta<unknown>>): void {
+  #commit(inputs: Map<Source, Delta<unknown>>, tx: Transaction): void {
     const version = this.#version + 1
     let durable = true
     // With every collection empty the circuit holds no state, so a failed step is undone by a fresh
@@ -480,7 +480,7 @@ export class Store {
       throw error
     }
     this.#undo.clear()
-    this.#applyToTables(inputs)
+    this.#applyToTables(inputs, tx)
     this.#version = version
     if (!durable) this.#pending.push({ version, inputs })
     this.#enqueue(inputs, version)
@@ -600,10 +600,16 @@ export class Store {
     return true
   }
 
-  #applyToTables(inputs: ReadonlyMap<Source, Delta<unknown>>): void {
+  /**
+   * Applies committed input deltas to the collections' tables. A collection that was empty takes the
+   * table its transaction built, which holds exactly its delta's rows.
+   */
+  #applyToTables(inputs: ReadonlyMap<Source, Delta<unknown>>, tx?: Transaction): void {
     for (const [source, delta] of inputs) {
       const t = this.#table(source)
-      for (const c of delta) t.table.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
+      const table = tx?.builtTable(source)
+      if (table !== undefined && t.table.size === 0) t.table = table
+      else for (const c of delta) t.table.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
       t.snapshot = undefined
     }
   }

@@ -2,7 +2,7 @@ import { produce, type Draft } from 'immer'
 import { DuplicateKeyError, InvalidRowError, MissingKeyError, UsageError } from './errors'
 import { isKey, keyId, type Key, type KeyId } from './key'
 import type { Collection, Source } from './relation'
-import { deepEqual, type Change, type Delta, type KeyedZSet } from './zset'
+import { deepEqual, KeyedZSet, type Change, type Delta, type Entry } from './zset'
 
 interface PendingRow {
   readonly key: Key
@@ -18,7 +18,15 @@ interface PendingRow {
  * circuit until the callback returns; if it throws, nothing is applied at all.
  */
 export class Transaction {
-  readonly #pending = new Map<Source, Map<KeyId, PendingRow>>()
+  /**
+   * Per collection, in the order this transaction first touched them (the order of `close`'s deltas): its
+   * pending rows by key or, for a collection that was empty then, the new table its changes build. With
+   * no committed row to compare against, a row of an empty collection needs no pending record, and the
+   * store adopts the table at commit instead of adding the rows to its own. A row deleted from such a
+   * table stays as a weight-0 entry until `close`, so a key deleted and inserted again keeps its place.
+   */
+  readonly #touched = new Map<Source, Map<KeyId, PendingRow> | KeyedZSet<unknown>>()
+  #freshDeletes = 0
   readonly #table: (source: Source) => KeyedZSet<unknown>
   #open = true
 
@@ -29,16 +37,40 @@ export class Transaction {
 
   /** Inserts one row or an array of rows; a key that already exists fails the transaction. */
   insert<T>(collection: Collection<T>, rows: NoInfer<T> | readonly NoInfer<T>[]): void {
-    for (const row of this.#rows(rows)) {
-      const pending = this.#locate(collection, row)
-      if (pending.after !== undefined) throw new DuplicateKeyError(collection.name, pending.key)
-      pending.after = row
+    const list = this.#rows(rows)
+    const fresh = this.#freshOf(collection.source)
+    for (const row of list) {
+      const key = this.#keyOf(collection, row)
+      const id = keyId(key)
+      if (fresh === undefined) {
+        const pending = this.#pendingAt(collection.source, key, id)
+        if (pending.after !== undefined) throw new DuplicateKeyError(collection.name, key)
+        pending.after = row
+        continue
+      }
+      const entry = fresh.entries.get(id)
+      if (entry === undefined) fresh.entries.set(id, { key, row, weight: 1, others: undefined })
+      else if (entry.weight === 0) this.#revive(entry, row)
+      else throw new DuplicateKeyError(collection.name, key)
     }
   }
 
   /** Inserts rows, replacing any row that has the same key. */
   upsert<T>(collection: Collection<T>, rows: NoInfer<T> | readonly NoInfer<T>[]): void {
-    for (const row of this.#rows(rows)) this.#locate(collection, row).after = row
+    const list = this.#rows(rows)
+    const fresh = this.#freshOf(collection.source)
+    for (const row of list) {
+      const key = this.#keyOf(collection, row)
+      const id = keyId(key)
+      if (fresh === undefined) {
+        this.#pendingAt(collection.source, key, id).after = row
+        continue
+      }
+      const entry = fresh.entries.get(id)
+      if (entry === undefined) fresh.entries.set(id, { key, row, weight: 1, others: undefined })
+      else if (entry.weight === 0) this.#revive(entry, row)
+      else entry.row = row
+    }
   }
 
   /**
@@ -46,46 +78,74 @@ export class Transaction {
    * identity), or with a partial object whose fields replace the row's. The primary key must not change.
    */
   update<T>(collection: Collection<T>, key: Key, change: ((draft: Draft<T>) => void) | Partial<NoInfer<T>>): void {
-    const pending = this.#pendingOf(collection, key)
-    const current = pending.after as T | undefined
-    if (current === undefined) throw new MissingKeyError(collection.name, key, 'update')
-    const next = typeof change === 'function' ? (produce(current, change as (draft: Draft<T>) => void) as T) : merged(current, change)
-    const newKey = collection.source.key(next)
-    if (!isKey(newKey) || keyId(newKey) !== keyId(key))
-      throw new InvalidRowError(collection.name, `update of key ${JSON.stringify(key)} may not change the primary key`)
-    pending.after = next
+    const id = this.#idOf(collection, key)
+    const fresh = this.#freshOf(collection.source)
+    if (fresh === undefined) {
+      const pending = this.#pendingAt(collection.source, key, id)
+      if (pending.after === undefined) throw new MissingKeyError(collection.name, key, 'update')
+      pending.after = changed(collection, key, pending.after as T, change)
+      return
+    }
+    const entry = fresh.entries.get(id)
+    if (entry === undefined || entry.weight === 0) throw new MissingKeyError(collection.name, key, 'update')
+    entry.row = changed(collection, key, entry.row as T, change)
   }
 
   /** Deletes the row under `key`; a missing key fails the transaction. */
   delete<T>(collection: Collection<T>, key: Key): void {
-    const pending = this.#pendingOf(collection, key)
-    if (pending.after === undefined) throw new MissingKeyError(collection.name, key, 'delete')
-    pending.after = undefined
+    const id = this.#idOf(collection, key)
+    const fresh = this.#freshOf(collection.source)
+    if (fresh === undefined) {
+      const pending = this.#pendingAt(collection.source, key, id)
+      if (pending.after === undefined) throw new MissingKeyError(collection.name, key, 'delete')
+      pending.after = undefined
+      return
+    }
+    const entry = fresh.entries.get(id)
+    if (entry === undefined || entry.weight === 0) throw new MissingKeyError(collection.name, key, 'delete')
+    entry.weight = 0
+    this.#freshDeletes++
   }
 
   /** The row under `key` as this transaction sees it (its own changes included). */
   get<T>(collection: Collection<T>, key: Key): T | undefined {
     this.#check()
     const id = keyId(key)
-    const pending = this.#pending.get(collection.source)?.get(id)
-    return (pending ? pending.after : this.#table(collection.source).entries.get(id)?.row) as T | undefined
+    const source = collection.source
+    const touched = this.#touched.get(source)
+    if (touched instanceof KeyedZSet) {
+      const entry = touched.entries.get(id)
+      return (entry === undefined || entry.weight === 0 ? undefined : entry.row) as T | undefined
+    }
+    const pending = touched?.get(id)
+    return (pending ? pending.after : this.#table(source).entries.get(id)?.row) as T | undefined
   }
 
   /** @internal The transaction's net input changes, per collection; closes the transaction. */
   close(): Map<Source, Delta<unknown>> {
     this.#open = false
     const deltas = new Map<Source, Delta<unknown>>()
-    for (const [source, rows] of this.#pending) {
-      const delta: Change<unknown>[] = []
-      for (const { key, before, after } of rows.values()) {
-        // An update to an equal row changes nothing: the stored row keeps its identity, no diff, no version.
-        if (deepEqual(before, after)) continue
-        if (before !== undefined) delta.push({ key, row: before, weight: -1 })
-        if (after !== undefined) delta.push({ key, row: after, weight: 1 })
-      }
+    for (const [source, touched] of this.#touched) {
+      const delta = touched instanceof KeyedZSet ? this.#closeFresh(touched) : closePending(touched)
       if (delta.length > 0) deltas.set(source, delta)
     }
     return deltas
+  }
+
+  /**
+   * @internal The new table of a collection that was empty before this transaction (after `close`): it
+   * holds exactly the rows of the collection's delta, for the store to adopt as the collection's table.
+   */
+  builtTable(source: Source): KeyedZSet<unknown> | undefined {
+    const touched = this.#touched.get(source)
+    return touched instanceof KeyedZSet ? touched : undefined
+  }
+
+  #closeFresh(table: KeyedZSet<unknown>): Change<unknown>[] {
+    const entries = table.entries
+    if (this.#freshDeletes > 0) for (const [id, e] of entries) if (e.weight === 0) entries.delete(id)
+    table.weight = entries.size
+    return Array.from(entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 }))
   }
 
   /** @internal Ends the transaction without applying it. */
@@ -102,24 +162,40 @@ export class Transaction {
     if (!this.#open) throw new UsageError('this transaction has ended: use the tx only inside its transact callback')
   }
 
-  #locate<T>(collection: Collection<T>, row: T): PendingRow {
+  /** The table this transaction builds for `source`, if the collection was empty when first touched. */
+  #freshOf(source: Source): KeyedZSet<unknown> | undefined {
+    const touched = this.#touched.get(source)
+    if (touched !== undefined) return touched instanceof KeyedZSet ? touched : undefined
+    if (this.#table(source).size > 0) return undefined
+    const table = new KeyedZSet<unknown>()
+    this.#touched.set(source, table)
+    return table
+  }
+
+  #revive(entry: Entry<unknown>, row: unknown): void {
+    entry.row = row
+    entry.weight = 1
+    this.#freshDeletes--
+  }
+
+  #keyOf<T>(collection: Collection<T>, row: T): Key {
     if (typeof row !== 'object' || row === null)
       throw new InvalidRowError(collection.name, `a row must be an object, got ${row === null ? 'null' : typeof row}`)
     const key = collection.source.key(row)
     if (!isKey(key))
       throw new InvalidRowError(collection.name, `the primary key of ${JSON.stringify(row)} is ${String(key)}, not a string, number, boolean, null or tuple of them`)
-    return this.#pendingAt(collection.source, key, keyId(key))
+    return key
   }
 
-  #pendingOf<T>(collection: Collection<T>, key: Key): PendingRow {
+  #idOf<T>(collection: Collection<T>, key: Key): KeyId {
     this.#check()
     if (!isKey(key)) throw new InvalidRowError(collection.name, `${String(key)} is not a key`)
-    return this.#pendingAt(collection.source, key, keyId(key))
+    return keyId(key)
   }
 
   #pendingAt(source: Source, key: Key, id: KeyId): PendingRow {
-    let rows = this.#pending.get(source)
-    if (rows === undefined) this.#pending.set(source, (rows = new Map()))
+    let rows = this.#touched.get(source) as Map<KeyId, PendingRow> | undefined
+    if (rows === undefined) this.#touched.set(source, (rows = new Map()))
     let pending = rows.get(id)
     if (pending === undefined) {
       const before = this.#table(source).entries.get(id)?.row
@@ -127,6 +203,26 @@ export class Transaction {
     }
     return pending
   }
+}
+
+function closePending(rows: Map<KeyId, PendingRow>): Change<unknown>[] {
+  const delta: Change<unknown>[] = []
+  for (const { key, before, after } of rows.values()) {
+    // An update to an equal row changes nothing: the stored row keeps its identity, no diff, no version.
+    if (deepEqual(before, after)) continue
+    if (before !== undefined) delta.push({ key, row: before, weight: -1 })
+    if (after !== undefined) delta.push({ key, row: after, weight: 1 })
+  }
+  return delta
+}
+
+/** The row `change` makes of `current`, whose primary key it must leave as it is. */
+function changed<T>(collection: Collection<T>, key: Key, current: T, change: ((draft: Draft<T>) => void) | Partial<T>): T {
+  const next = typeof change === 'function' ? (produce(current, change as (draft: Draft<T>) => void) as T) : merged(current, change)
+  const newKey = collection.source.key(next)
+  if (!isKey(newKey) || keyId(newKey) !== keyId(key))
+    throw new InvalidRowError(collection.name, `update of key ${JSON.stringify(key)} may not change the primary key`)
+  return next
 }
 
 /**

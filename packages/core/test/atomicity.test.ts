@@ -348,6 +348,31 @@ function expectAtomicFailure(change: (tx: Transaction) => void): unknown {
   return error
 }
 
+/** Inserts an issue whose title makes one of the checked views' functions throw. */
+const marked = (title: string) => (tx: Transaction) => tx.insert(issues, issue(9, title, 'open', 1, 0, 8))
+const operatorFailures: {
+  readonly what: string
+  readonly change: (tx: Transaction) => void
+  readonly view: string
+  readonly operator: RegExp
+  readonly cause: Error
+}[] = [
+  { what: 'a filter predicate', change: marked('filter!'), view: 'checkedFilter', operator: /^filter#\d+$/, cause: failures.filter },
+  { what: 'a map', change: marked('map!'), view: 'checkedMap', operator: /^map#\d+$/, cause: failures.map },
+  {
+    what: 'a map, on an updated row',
+    change: (tx) => tx.update(issues, 5, { title: 'map!' }),
+    view: 'checkedMap',
+    operator: /^map#\d+$/,
+    cause: failures.map,
+  },
+  { what: 'a groupBy key', change: marked('key!'), view: 'checkedGroup', operator: /^groupBy#\d+$/, cause: failures.groupKey },
+  { what: 'a reducer', change: marked('reduce!'), view: 'checkedGroup', operator: /^groupBy#\d+$/, cause: failures.reducer },
+  { what: 'a join key selector', change: marked('join!'), view: 'checkedJoin', operator: /^arrange#\d+$/, cause: failures.joinKey },
+  { what: 'an orderBy value', change: marked('order!'), view: 'checkedOrder', operator: /orderBy/, cause: failures.order },
+  { what: 'a partitionBy key', change: marked('part!'), view: 'checkedPartition', operator: /partitionBy/, cause: failures.partition },
+]
+
 describe('store.transact: a failed transaction changes nothing', () => {
   test('the transact callback throws after making changes', () => {
     const failure = new Error('callback failed')
@@ -393,31 +418,6 @@ describe('store.transact: a failed transaction changes nothing', () => {
     expect(error).toBeInstanceOf(MissingKeyError)
     expect(error).toMatchObject({ collection: 'users', key: 3, operation: 'delete' })
   })
-
-  /** Inserts an issue whose title makes one of the checked views' functions throw. */
-  const marked = (title: string) => (tx: Transaction) => tx.insert(issues, issue(9, title, 'open', 1, 0, 8))
-  const operatorFailures: {
-    readonly what: string
-    readonly change: (tx: Transaction) => void
-    readonly view: string
-    readonly operator: RegExp
-    readonly cause: Error
-  }[] = [
-    { what: 'a filter predicate', change: marked('filter!'), view: 'checkedFilter', operator: /^filter#\d+$/, cause: failures.filter },
-    { what: 'a map', change: marked('map!'), view: 'checkedMap', operator: /^map#\d+$/, cause: failures.map },
-    {
-      what: 'a map, on an updated row',
-      change: (tx) => tx.update(issues, 5, { title: 'map!' }),
-      view: 'checkedMap',
-      operator: /^map#\d+$/,
-      cause: failures.map,
-    },
-    { what: 'a groupBy key', change: marked('key!'), view: 'checkedGroup', operator: /^groupBy#\d+$/, cause: failures.groupKey },
-    { what: 'a reducer', change: marked('reduce!'), view: 'checkedGroup', operator: /^groupBy#\d+$/, cause: failures.reducer },
-    { what: 'a join key selector', change: marked('join!'), view: 'checkedJoin', operator: /^arrange#\d+$/, cause: failures.joinKey },
-    { what: 'an orderBy value', change: marked('order!'), view: 'checkedOrder', operator: /orderBy/, cause: failures.order },
-    { what: 'a partitionBy key', change: marked('part!'), view: 'checkedPartition', operator: /partitionBy/, cause: failures.partition },
-  ]
 
   test.each(operatorFailures)('$what throws mid-step: OperatorError naming the view and operator', (failure) => {
     const { change, view: name, operator, cause } = failure
@@ -655,6 +655,121 @@ describe('store.version', () => {
     const store = createStore({ views: VIEWS })
     expect(store.transact(() => 42)).toBe(42)
     expect(store.transact((tx) => (seed(tx), 'seeded'))).toBe('seeded')
+  })
+})
+
+// A collection that is empty when a transaction first touches it gets its new table built by the
+// transaction (no pending record per row); the store adopts that table only when the step commits.
+describe('a transaction into an empty collection', () => {
+  /** Inserts, deletes, re-inserts, updates and upserts on both collections; returns what `tx.get` saw. */
+  const churn = (tx: Transaction): unknown[] => {
+    tx.insert(issues, [issue(1, 'a', 'open', 1, 0, 3), issue(2, 'b', 'open', 2, 0, 1), issue(3, 'c', 'closed', 1, 1, 2)])
+    tx.insert(users, [
+      { id: 1, name: 'ada' },
+      { id: 2, name: 'bob' },
+    ])
+    tx.delete(issues, 2)
+    const seen: unknown[] = [tx.get(issues, 2)]
+    tx.update(issues, 1, { title: 'a2' })
+    tx.update(issues, 3, (d) => {
+      d.status = 'open'
+    })
+    tx.insert(issues, issue(2, 'b2', 'open', 2, 1, 4))
+    tx.upsert(issues, [issue(3, 'c3', 'open', 1, 1, 2), issue(11, 'k', 'open', 2, 0, 0)])
+    tx.delete(issues, 11)
+    tx.upsert(users, { id: 2, name: 'bobby' })
+    seen.push(tx.get(issues, 1), tx.get(issues, 2), tx.get(issues, 11), tx.get(users, 2))
+    return seen
+  }
+  const other = { issue: issue(100, 'z', 'closed', 77, 3, -1), user: { id: 100, name: 'zoe' } }
+
+  test('leaves the same rows, order, views and diffs as a transaction into a collection with rows', () => {
+    const empty = setup(memoryStorage(), false)
+    const held = setup(memoryStorage(), false)
+    held.store.transact((tx) => {
+      tx.insert(issues, other.issue)
+      tx.insert(users, other.user)
+    })
+    for (const list of held.heard.values()) list.length = 0
+    const seenEmpty = empty.store.transact(churn)
+    expect(held.store.transact(churn)).toEqual(seenEmpty)
+    expect(seenEmpty).toEqual([undefined, issue(1, 'a2', 'open', 1, 0, 3), issue(2, 'b2', 'open', 2, 1, 4), undefined, { id: 2, name: 'bobby' }])
+    // Each key keeps the place of its first touch, a deleted and re-inserted one included.
+    expect(empty.store.read(issues).map((i) => i.id)).toEqual([1, 2, 3])
+    expect(empty.store.read(users)).toEqual([
+      { id: 1, name: 'ada' },
+      { id: 2, name: 'bobby' },
+    ])
+    held.store.transact((tx) => {
+      tx.delete(issues, 100)
+      tx.delete(users, 100)
+    })
+    // Every read, in its order (unordered views and collections included), but not the version.
+    const contents = (store: Store) => reads(store).map(([name, , read]) => [name, read()])
+    expect(contents(empty.store)).toEqual(contents(held.store))
+    // The collections' diffs (views differ here: `other` ranks and joins beside churn's rows).
+    const firstCommit = (heard: Heard) => ['issues', 'users'].map((name) => heard.get(name)![0]!.diff)
+    expect(firstCommit(empty.heard)).toEqual(firstCommit(held.heard))
+    // The adopted tables go on like any other.
+    for (const { store } of [empty, held])
+      store.transact((tx) => {
+        tx.update(issues, 1, { status: 'closed' })
+        tx.delete(issues, 3)
+        tx.insert(issues, issue(12, 'l', 'open', 1, 2, 5))
+        tx.update(users, 1, { name: 'ada2' })
+      })
+    expect(contents(empty.store)).toEqual(contents(held.store))
+  })
+
+  test('a duplicate or missing key fails as it does in a collection with rows, and the store stays as new', () => {
+    const s = setup(memoryStorage(), false)
+    const before = snapshot(s.store)
+    const twice = (tx: Transaction) => tx.insert(issues, [issue(1, 'a', 'open', 1, 0, 3), issue(1, 'b', 'open', 1, 0, 3)])
+    expect(thrown(() => s.store.transact(twice))).toMatchObject({ name: 'DuplicateKeyError', collection: 'issues', key: 1 })
+    const missing = (tx: Transaction) => {
+      tx.insert(issues, issue(1, 'a', 'open', 1, 0, 3))
+      tx.update(issues, 2, { title: 'x' })
+    }
+    expect(thrown(() => s.store.transact(missing))).toMatchObject({ name: 'MissingKeyError', key: 2, operation: 'update' })
+    const deletedTwice = (tx: Transaction) => {
+      tx.insert(issues, issue(1, 'a', 'open', 1, 0, 3))
+      tx.delete(issues, 1)
+      tx.delete(issues, 1)
+    }
+    expect(thrown(() => s.store.transact(deletedTwice))).toMatchObject({ name: 'MissingKeyError', key: 1, operation: 'delete' })
+    expectUnchanged(s, before)
+    s.store.transact(seed)
+    for (const list of s.heard.values()) list.length = 0
+    expectRecovers(s)
+  })
+
+  test('rows inserted and deleted again in one transaction commit nothing', () => {
+    const s = setup(memoryStorage(), false)
+    const before = snapshot(s.store)
+    s.store.transact((tx) => {
+      tx.insert(issues, [issue(1, 'a', 'open', 1, 0, 3), issue(2, 'b', 'open', 1, 0, 3)])
+      tx.delete(issues, 2)
+      tx.delete(issues, 1)
+    })
+    expectUnchanged(s, before)
+  })
+
+  // With users holding rows, the step records an undo log; the issues table the transaction built for the
+  // empty issues collection must not be adopted when the step fails.
+  test.each(operatorFailures)('$what throws while the collection is empty and another is not: the collection stays empty', (failure) => {
+    const s = setup(memoryStorage(), false)
+    s.store.transact((tx) => tx.insert(users, { id: 1, name: 'ada' }))
+    for (const list of s.heard.values()) list.length = 0
+    const before = snapshot(s.store)
+    const error = thrown(() =>
+      s.store.transact((tx) => {
+        tx.insert(issues, [issue(1, 'a', 'open', 1, 0, 3), issue(5, 'e', 'closed', 3, 2, 0)])
+        failure.change(tx)
+      }),
+    )
+    expect(error).toBeInstanceOf(OperatorError)
+    expectUnchanged(s, before)
+    expect(s.store.read(issues)).toEqual([])
   })
 })
 
