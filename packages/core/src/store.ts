@@ -8,7 +8,7 @@ import type { CommitRecord, Storage, StoredState, ViewState } from './storage'
 import { Transaction } from './transaction'
 import { Subscriptions, type Listener } from './subscriptions'
 import { NO_UNDO, UndoLog } from './undo'
-import { KeyedZSet, type Change, type Delta } from './zset'
+import { eachRow, KeyedZSet, type Change, type Delta } from './zset'
 
 /** Anything a store can read: a view, or an input collection. */
 export type Readable<T, P extends Key = never> = View<T, P> | Collection<T>
@@ -63,7 +63,7 @@ export interface StoreDescription {
  */
 export class Store {
   #circuit: Circuit
-  readonly #tables = new Map<Source, { table: KeyedZSet<unknown>; snapshot: readonly unknown[] | undefined }>()
+  readonly #tables = new Map<Source, { table: Table; snapshot: readonly unknown[] | undefined }>()
   readonly #storage: Storage | undefined
   readonly #undo = new UndoLog()
   readonly #subscriptions: Subscriptions
@@ -154,7 +154,7 @@ export class Store {
 
   /** One row of a view or collection by key, or undefined. */
   get<T, P extends Key = never>(source: Readable<T, P>, key: Key, partition?: NoInfer<P>): T | undefined {
-    if (source instanceof Collection) return this.#table(source.source).table.entries.get(keyId(key))?.row as T | undefined
+    if (source instanceof Collection) return this.#table(source.source).table.get(keyId(key)) as T | undefined
     return this.#sink(source).get(key, partition) as T | undefined
   }
 
@@ -437,7 +437,7 @@ export class Store {
     if (inputs === undefined) {
       const all = new Map<Source, Delta<unknown>>()
       for (const [source, { table }] of this.#tables)
-        if (table.size > 0) all.set(source, Array.from(table.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 })))
+        if (table.size > 0) all.set(source, inserts(source, table))
       inputs = all
     }
     this.#circuit.step(inputs, NO_UNDO, catchUp)
@@ -592,7 +592,7 @@ export class Store {
   }
 
   /** The rows of a collection, for transactions to read. */
-  readonly #tableOf = (source: Source): KeyedZSet<unknown> => this.#table(source).table
+  readonly #tableOf = (source: Source): Table => this.#table(source).table
 
   /** True when no collection holds a row (and so no operator holds state). */
   #isEmpty(): boolean {
@@ -601,15 +601,22 @@ export class Store {
   }
 
   /**
-   * Applies committed input deltas to the collections' tables. A collection that was empty takes the
-   * table its transaction built, which holds exactly its delta's rows.
+   * Applies input deltas to the collections' tables. A transaction's delta holds at most a −stored/+new
+   * pair per key, applied in order (so an updated row moves to the end, as storage keeps it); a
+   * collection that was empty takes the table its transaction built. Other deltas (a load, a revert of
+   * several commits) may hold several changes per key and are netted first.
    */
   #applyToTables(inputs: ReadonlyMap<Source, Delta<unknown>>, tx?: Transaction): void {
     for (const [source, delta] of inputs) {
       const t = this.#table(source)
-      const table = tx?.builtTable(source)
-      if (table !== undefined && t.table.size === 0) t.table = table
-      else for (const c of delta) t.table.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
+      const built = tx?.builtTable(source)
+      if (built !== undefined && t.table.size === 0) t.table = built
+      else if (tx !== undefined)
+        for (const c of delta) {
+          if (c.weight < 0) t.table.delete(keyId(c.key))
+          else t.table.set(keyId(c.key), c.row)
+        }
+      else applyNet(t.table, delta)
       t.snapshot = undefined
     }
   }
@@ -633,24 +640,21 @@ export class Store {
     }
     for (const [source, { table }] of this.#tables)
       if (subs.has(source) && table.size > 0)
-        subs.enqueue(source, source.name, new Map([[null, Array.from(table.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 }))]]), this.#version)
+        subs.enqueue(source, source.name, new Map([[null, inserts(source, table)]]), this.#version)
   }
 
   #table(source: Source) {
     let t = this.#tables.get(source)
     if (t === undefined) {
       this.#circuit.input(source)
-      this.#tables.set(source, (t = { table: new KeyedZSet<unknown>(), snapshot: undefined }))
+      this.#tables.set(source, (t = { table: new Map(), snapshot: undefined }))
       if (this.#storage) this.#schemas.set(source.name, source.version)
       const stored = this.#dormant.get(source.name)
       if (stored !== undefined) {
         // Rows storage held for a collection no view read at load time. No operator reads this input yet
         // (a view added later catches up from this table), so they go straight into the table.
         this.#dormant.delete(source.name)
-        for (const row of this.#migrate(source, stored.rows, stored.version)) {
-          const key = source.key(row)
-          t.table.add(key, keyId(key), row, 1, NO_UNDO)
-        }
+        for (const row of this.#migrate(source, stored.rows, stored.version)) t.table.set(keyId(source.key(row)), row)
       }
     }
     return t
@@ -671,7 +675,7 @@ export class Store {
 
   #readTable(source: Source): readonly unknown[] {
     const t = this.#table(source)
-    return (t.snapshot ??= Object.freeze(Array.from(t.table.entries.values(), (e) => e.row)))
+    return (t.snapshot ??= Object.freeze([...t.table.values()]))
   }
 
   #sink(view: View<unknown, Key>) {
@@ -684,6 +688,27 @@ export class Store {
 /** Creates a store maintaining `views`, in memory unless `storage` is given. */
 export function createStore(options: StoreOptions = {}): Store {
   return new Store(options)
+}
+
+/** A collection's committed rows by key id, in the order their keys were last written. */
+export type Table = Map<KeyId, unknown>
+
+/** Every row of a table as an insert. */
+const inserts = (source: Source, table: Table): Change<unknown>[] =>
+  Array.from(table.values(), (row) => ({ key: source.key(row), row, weight: 1 }))
+
+/** Applies a delta that may hold several changes per key: the net change of each key, deletes first. */
+function applyNet(table: Table, delta: Delta<unknown>): void {
+  const net = new KeyedZSet<unknown>()
+  for (const c of delta) net.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
+  for (const [id, e] of net.entries)
+    eachRow(e, (_, weight) => {
+      if (weight < 0) table.delete(id)
+    })
+  for (const [id, e] of net.entries)
+    eachRow(e, (row, weight) => {
+      if (weight > 0) table.set(id, row)
+    })
 }
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>

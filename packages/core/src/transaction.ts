@@ -2,7 +2,8 @@ import { produce, type Draft } from 'immer'
 import { DuplicateKeyError, InvalidRowError, MissingKeyError, UsageError } from './errors'
 import { isKey, keyId, type Key, type KeyId } from './key'
 import type { Collection, Source } from './relation'
-import { deepEqual, KeyedZSet, type Change, type Delta, type Entry } from './zset'
+import type { Table } from './store'
+import { deepEqual, type Change, type Delta } from './zset'
 
 interface PendingRow {
   readonly key: Key
@@ -23,15 +24,14 @@ export class Transaction {
    * pending rows by key or, for a collection that was empty then, the new table its changes build. With
    * no committed row to compare against, a row of an empty collection needs no pending record, and the
    * store adopts the table at commit instead of adding the rows to its own. A row deleted from such a
-   * table stays as a weight-0 entry until `close`, so a key deleted and inserted again keeps its place.
+   * table stays, as `GONE`, until `close`, so a key deleted and inserted again keeps its place.
    */
-  readonly #touched = new Map<Source, Map<KeyId, PendingRow> | KeyedZSet<unknown>>()
-  #freshDeletes = 0
-  readonly #table: (source: Source) => KeyedZSet<unknown>
+  readonly #touched = new Map<Source, Pending>()
+  readonly #table: (source: Source) => Table
   #open = true
 
   /** @internal Created by the store. */
-  constructor(table: (source: Source) => KeyedZSet<unknown>) {
+  constructor(table: (source: Source) => Table) {
     this.#table = table
   }
 
@@ -48,10 +48,8 @@ export class Transaction {
         pending.after = row
         continue
       }
-      const entry = fresh.entries.get(id)
-      if (entry === undefined) fresh.entries.set(id, { key, row, weight: 1, others: undefined })
-      else if (entry.weight === 0) this.#revive(entry, row)
-      else throw new DuplicateKeyError(collection.name, key)
+      if (fresh.has(id)) throw new DuplicateKeyError(collection.name, key)
+      fresh.set(id, row)
     }
   }
 
@@ -66,10 +64,7 @@ export class Transaction {
         this.#pendingAt(collection.source, key, id).after = row
         continue
       }
-      const entry = fresh.entries.get(id)
-      if (entry === undefined) fresh.entries.set(id, { key, row, weight: 1, others: undefined })
-      else if (entry.weight === 0) this.#revive(entry, row)
-      else entry.row = row
+      fresh.set(id, row)
     }
   }
 
@@ -86,9 +81,9 @@ export class Transaction {
       pending.after = changed(collection, key, pending.after as T, change)
       return
     }
-    const entry = fresh.entries.get(id)
-    if (entry === undefined || entry.weight === 0) throw new MissingKeyError(collection.name, key, 'update')
-    entry.row = changed(collection, key, entry.row as T, change)
+    const current = fresh.get(id)
+    if (current === undefined) throw new MissingKeyError(collection.name, key, 'update')
+    fresh.set(id, changed(collection, key, current as T, change))
   }
 
   /** Deletes the row under `key`; a missing key fails the transaction. */
@@ -101,10 +96,8 @@ export class Transaction {
       pending.after = undefined
       return
     }
-    const entry = fresh.entries.get(id)
-    if (entry === undefined || entry.weight === 0) throw new MissingKeyError(collection.name, key, 'delete')
-    entry.weight = 0
-    this.#freshDeletes++
+    if (!fresh.has(id)) throw new MissingKeyError(collection.name, key, 'delete')
+    fresh.delete(id)
   }
 
   /** The row under `key` as this transaction sees it (its own changes included). */
@@ -113,12 +106,9 @@ export class Transaction {
     const id = keyId(key)
     const source = collection.source
     const touched = this.#touched.get(source)
-    if (touched instanceof KeyedZSet) {
-      const entry = touched.entries.get(id)
-      return (entry === undefined || entry.weight === 0 ? undefined : entry.row) as T | undefined
-    }
+    if (touched instanceof FreshTable) return touched.get(id) as T | undefined
     const pending = touched?.get(id)
-    return (pending ? pending.after : this.#table(source).entries.get(id)?.row) as T | undefined
+    return (pending ? pending.after : this.#table(source).get(id)) as T | undefined
   }
 
   /** @internal The transaction's net input changes, per collection; closes the transaction. */
@@ -126,7 +116,7 @@ export class Transaction {
     this.#open = false
     const deltas = new Map<Source, Delta<unknown>>()
     for (const [source, touched] of this.#touched) {
-      const delta = touched instanceof KeyedZSet ? this.#closeFresh(touched) : closePending(touched)
+      const delta = touched instanceof FreshTable ? touched.close(source) : closePending(touched)
       if (delta.length > 0) deltas.set(source, delta)
     }
     return deltas
@@ -136,16 +126,9 @@ export class Transaction {
    * @internal The new table of a collection that was empty before this transaction (after `close`): it
    * holds exactly the rows of the collection's delta, for the store to adopt as the collection's table.
    */
-  builtTable(source: Source): KeyedZSet<unknown> | undefined {
+  builtTable(source: Source): Table | undefined {
     const touched = this.#touched.get(source)
-    return touched instanceof KeyedZSet ? touched : undefined
-  }
-
-  #closeFresh(table: KeyedZSet<unknown>): Change<unknown>[] {
-    const entries = table.entries
-    if (this.#freshDeletes > 0) for (const [id, e] of entries) if (e.weight === 0) entries.delete(id)
-    table.weight = entries.size
-    return Array.from(entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 }))
+    return touched instanceof FreshTable ? touched.rows : undefined
   }
 
   /** @internal Ends the transaction without applying it. */
@@ -163,19 +146,13 @@ export class Transaction {
   }
 
   /** The table this transaction builds for `source`, if the collection was empty when first touched. */
-  #freshOf(source: Source): KeyedZSet<unknown> | undefined {
+  #freshOf(source: Source): FreshTable | undefined {
     const touched = this.#touched.get(source)
-    if (touched !== undefined) return touched instanceof KeyedZSet ? touched : undefined
+    if (touched !== undefined) return touched instanceof FreshTable ? touched : undefined
     if (this.#table(source).size > 0) return undefined
-    const table = new KeyedZSet<unknown>()
+    const table = new FreshTable()
     this.#touched.set(source, table)
     return table
-  }
-
-  #revive(entry: Entry<unknown>, row: unknown): void {
-    entry.row = row
-    entry.weight = 1
-    this.#freshDeletes--
   }
 
   #keyOf<T>(collection: Collection<T>, row: T): Key {
@@ -198,12 +175,51 @@ export class Transaction {
     if (rows === undefined) this.#touched.set(source, (rows = new Map()))
     let pending = rows.get(id)
     if (pending === undefined) {
-      const before = this.#table(source).entries.get(id)?.row
+      const before = this.#table(source).get(id)
       rows.set(id, (pending = { key, before, after: before }))
     }
     return pending
   }
 }
+
+const GONE: unique symbol = Symbol('deleted in this transaction')
+
+/**
+ * The table a transaction builds for a collection that was empty: rows by key id. A deleted row's slot
+ * holds `GONE` until `close`, so that a key inserted again keeps the place it was first given.
+ */
+class FreshTable {
+  readonly rows: Table = new Map()
+  #deletes = 0
+
+  has(id: KeyId): boolean {
+    const row = this.rows.get(id)
+    return row !== undefined && row !== GONE
+  }
+
+  get(id: KeyId): unknown {
+    const row = this.rows.get(id)
+    return row === GONE ? undefined : row
+  }
+
+  set(id: KeyId, row: unknown): void {
+    this.rows.set(id, row)
+  }
+
+  delete(id: KeyId): void {
+    this.rows.set(id, GONE)
+    this.#deletes++
+  }
+
+  /** Drops the deleted rows' slots; returns every row as an insert. */
+  close(source: Source): Change<unknown>[] {
+    const rows = this.rows
+    if (this.#deletes > 0) for (const [id, row] of rows) if (row === GONE) rows.delete(id)
+    return Array.from(rows.values(), (row) => ({ key: source.key(row), row, weight: 1 }))
+  }
+}
+
+type Pending = Map<KeyId, PendingRow> | FreshTable
 
 function closePending(rows: Map<KeyId, PendingRow>): Change<unknown>[] {
   const delta: Change<unknown>[] = []
