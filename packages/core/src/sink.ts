@@ -109,8 +109,6 @@ export class ViewSink<T> {
         if (deepEqual(was, now.row)) {
           // Equal content: keep the old object so its identity (and UI memoization) survives.
           now.row = was
-          const sortedEntry = part.sorted?.byId.get(id)
-          if (sortedEntry) sortedEntry.row = was
           continue
         }
       }

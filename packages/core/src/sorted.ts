@@ -2,7 +2,7 @@ import { BTree, bulkLoad } from './btree'
 import { compareValues, keyId, type Key, type KeyId } from './key'
 import type { Order } from './relation'
 import type { UndoLog } from './undo'
-import { KeyedZSet, type Delta } from './zset'
+import { KeyedZSet, type Delta, type Entry } from './zset'
 
 /** Where a row sits in an order: its sort value, then its key to break ties. */
 export interface SortKey {
@@ -11,13 +11,27 @@ export interface SortKey {
 }
 
 /**
- * A row placed in sorted state: the first row of its key while that row's weight is positive. It is its
- * own sort key in the tree (a SortKey by its value and key), so a placed row costs one object.
+ * A key's entry in sorted rows: its rows (as in any keyed Z-set) and, while its first row has a positive
+ * weight, that row's place in the tree. The entry is its own sort key there (by `value`, then `key`), so
+ * a sorted row costs one object and one map entry.
  */
-export interface SortedEntry<T> extends SortKey {
+export interface SortedEntry<T> extends Entry<T> {
   readonly id: KeyId
-  row: T
+  /** The sort value of `row`, set when the entry is placed; unchanged while it is in the tree. */
+  value: unknown
+  placed: boolean
 }
+
+/** A keyed Z-set whose entries can be placed in a tree. */
+class SortedZSet<T> extends KeyedZSet<T> {
+  declare readonly entries: Map<KeyId, SortedEntry<T>>
+
+  protected override entry(key: Key, id: KeyId, row: T, weight: number): SortedEntry<T> {
+    return { key, row, weight, others: undefined, id, value: undefined, placed: false }
+  }
+}
+
+const NOTHING_MOVED: readonly SortKey[] = []
 
 /** From this many changes, a delta into an empty `SortedRows` goes in through `fill` (one sort), not `add`. */
 export const FILL_AT = 64
@@ -43,9 +57,8 @@ export function sortKeyComparator(direction: 'asc' | 'desc'): (a: SortKey, b: So
  * tree: O(log n) per change and in-order iteration from the start.
  */
 export class SortedRows<T> {
-  readonly rows = new KeyedZSet<T>()
+  readonly rows: KeyedZSet<T> = new SortedZSet<T>()
   tree: BTree<SortedEntry<T>, SortedEntry<T>>
-  readonly byId = new Map<KeyId, SortedEntry<T>>()
   readonly compare: (a: SortKey, b: SortKey) => number
 
   constructor(readonly order: Order) {
@@ -53,8 +66,9 @@ export class SortedRows<T> {
     this.tree = new BTree<SortedEntry<T>, SortedEntry<T>>(undefined, this.compare)
   }
 
+  /** Rows placed in the tree. */
   get size(): number {
-    return this.byId.size
+    return this.tree.size
   }
 
   /**
@@ -62,20 +76,22 @@ export class SortedRows<T> {
    * arrived (none when its placement did not change), so callers can tell whether a window moved.
    */
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): readonly SortKey[] {
+    const entries = (this.rows as SortedZSet<T>).entries
+    const before = entries.get(id)
+    const placedRow = before?.placed ? before.row : undefined
     this.rows.add(key, id, row, weight, undo)
-    const entry = this.rows.entries.get(id)
-    const target = entry && entry.weight > 0 ? entry.row : undefined
-    const placed = this.byId.get(id)
-    if (placed?.row === target) return []
+    const after = entries.get(id)
+    const target = after !== undefined && after.weight > 0 ? after.row : undefined
+    if (before === after && placedRow === target) return NOTHING_MOVED
     const touched: SortKey[] = []
-    if (placed) {
-      this.#remove(placed, undo)
-      touched.push(placed)
+    if (before?.placed) {
+      // `before` may have left the map (its weight reached zero): it is still in the tree until here.
+      touched.push({ value: before.value, key: before.key })
+      this.#remove(before, undo)
     }
     if (target !== undefined) {
-      const entry: SortedEntry<T> = { value: this.order.value(target), key, id, row: target }
-      this.#put(entry, undo)
-      touched.push(entry)
+      this.#place(after!, undo)
+      touched.push(after!)
     }
     return touched
   }
@@ -85,39 +101,47 @@ export class SortedRows<T> {
    * once from the rows sorted in an array: one sort and a bottom-up load instead of a descent per row.
    */
   fill(changes: Delta<T>, undo: UndoLog): void {
-    const rows = this.rows
+    const rows = this.rows as SortedZSet<T>
     for (const c of changes) rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
     const placed: SortedEntry<T>[] = []
     const value = this.order.value
-    for (const [id, e] of rows.entries) if (e.weight > 0) placed.push({ value: value(e.row), key: e.key, id, row: e.row })
+    for (const e of rows.entries.values())
+      if (e.weight > 0) {
+        e.value = value(e.row)
+        placed.push(e)
+      }
     const compare = this.compare
     placed.sort(compare)
     this.tree = bulkLoad(placed, placed, compare)
-    for (const e of placed) this.byId.set(e.id, e)
+    for (const e of placed) e.placed = true
     if (undo.active)
       undo.record(() => {
         this.tree = new BTree<SortedEntry<T>, SortedEntry<T>>(undefined, compare)
-        this.byId.clear()
+        for (const e of placed) e.placed = false
       })
   }
 
-  #put(entry: SortedEntry<T>, undo: UndoLog): void {
+  #place(entry: SortedEntry<T>, undo: UndoLog): void {
+    const value = this.order.value(entry.row)
+    const old = entry.value
+    entry.value = value
+    entry.placed = true
     this.tree.set(entry, entry)
-    this.byId.set(entry.id, entry)
     if (undo.active)
       undo.record(() => {
         this.tree.delete(entry)
-        this.byId.delete(entry.id)
+        entry.placed = false
+        entry.value = old
       })
   }
 
   #remove(entry: SortedEntry<T>, undo: UndoLog): void {
     this.tree.delete(entry)
-    this.byId.delete(entry.id)
+    entry.placed = false
     if (undo.active)
       undo.record(() => {
         this.tree.set(entry, entry)
-        this.byId.set(entry.id, entry)
+        entry.placed = true
       })
   }
 

@@ -60,13 +60,18 @@ export class KeyedZSet<T> {
     return this.entries.get(keyId(key))
   }
 
+  /** A new entry for `key` holding `row`: a subclass may keep more per key in it (see `SortedRows`). */
+  protected entry(key: Key, _id: KeyId, row: T, weight: number): Entry<T> {
+    return { key, row, weight, others: undefined }
+  }
+
   /** Adds `weight` of `row` under `key` (whose id is `id`), recording how to undo it. */
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
     const entries = this.entries
     const entry = entries.get(id)
     this.weight += weight
     if (entry === undefined) {
-      entries.set(id, { key, row, weight, others: undefined })
+      entries.set(id, this.entry(key, id, row, weight))
       if (undo.active)
         undo.record(() => {
           entries.delete(id)

@@ -10,7 +10,11 @@ interface Window {
   readonly rows: SortedRows<unknown>
   /** The rows currently in the window, by key id. */
   shown: Map<KeyId, { key: Key; row: unknown }>
-  /** Sort key of the window's last row when the window is full; changes past it cannot matter. */
+  /**
+   * Sort key of the window's last row when the window is full; changes past it cannot matter. It is that
+   * row's tree entry, whose sort value changes only when the entry is placed again, which touches the
+   * window and so re-reads it (and `last`) in the same step.
+   */
   last: SortKey | undefined
 }
 
