@@ -204,6 +204,22 @@ describe('ordered views and top-K after a large transaction (sorted in one go in
   })
 })
 
+// The large transaction puts dozens of items under each group: index keys grow past the array tier of an
+// arrangement (a map from the ninth row key on), and later steps shrink them again.
+describe('joins after a large transaction (index keys with many rows)', () => {
+  test('join, one-to-many join, left join and anti join by group', () => {
+    checkViews(
+      [
+        view('bulkJoin', items.join(teams, 'g', 'id')),
+        view('bulkOneToMany', teams.join(items, (t) => t.id, (i) => i.g)),
+        view('bulkLeftJoin', teams.leftJoin(items, (t) => t.id, (i) => i.g)),
+        view('bulkAntiJoin', teams.antiJoin(items, (t) => t.id, (i) => i.g)),
+      ],
+      { scenario: largeScenario, numRuns: 40 },
+    )
+  })
+})
+
 describe('partitionBy', () => {
   test('reads and notifies each partition of its own rows, rows moving between partitions included', () => {
     check(view('partitioned', items.partitionBy((i) => i.g)), GROUPS)

@@ -10,29 +10,41 @@ export interface Indexed<T> {
   readonly change: Change<T>
 }
 
+/** Up to this many row keys, an index key's rows are held in a flat array that lookups scan. */
+const FEW = 8
+
 /**
  * The rows of one index key, with the same identity rules as `KeyedZSet`. Most index keys hold one row
- * (an arrangement by a primary key holds nothing else), so one row is held as a bare entry and a map is
- * made only for a second key: a map per index key was most of an arrangement's memory and build time.
+ * (an arrangement by a primary key holds nothing else) or a handful (the comments of an issue), so one
+ * row is held as a bare entry, up to `FEW` as id/entry pairs in one array, and a map is made only past
+ * that: a map per index key was most of an arrangement's memory and build time.
  */
 export class GroupRows<T> {
   /** Sum of all weights (what semi and anti joins test). */
   weight = 0
   #id: KeyId = null
   #one: Entry<T> | undefined
+  /** Row key ids and their entries, alternating: `[id, entry, id, entry, …]`. */
+  #few: (KeyId | Entry<T>)[] | undefined
   #many: KeyedZSet<T> | undefined
 
   constructor(readonly key: Key) {}
 
   /** Number of row keys held. */
   get size(): number {
-    return this.#many ? this.#many.size : this.#one ? 1 : 0
+    return this.#many ? this.#many.size : this.#few ? this.#few.length / 2 : this.#one ? 1 : 0
   }
 
   /** Calls `fn` with every distinct row and its key and weight. */
   each(fn: (key: Key, row: T, weight: number) => void): void {
     if (this.#many) for (const e of this.#many.entries.values()) eachRow(e, (row, weight) => fn(e.key, row, weight))
-    else if (this.#one) {
+    else if (this.#few) {
+      const few = this.#few
+      for (let i = 1; i < few.length; i += 2) {
+        const e = few[i] as Entry<T>
+        eachRow(e, (row, weight) => fn(e.key, row, weight))
+      }
+    } else if (this.#one) {
       const e = this.#one
       eachRow(e, (row, weight) => fn(e.key, row, weight))
     }
@@ -42,6 +54,7 @@ export class GroupRows<T> {
     this.weight += weight
     if (undo.active) undo.record(() => (this.weight -= weight))
     if (this.#many) return this.#many.add(key, id, row, weight, undo)
+    if (this.#few) return this.#addFew(this.#few, key, id, row, weight, undo)
     const one = this.#one
     if (one === undefined) {
       this.#one = { key, row, weight, others: undefined }
@@ -50,30 +63,68 @@ export class GroupRows<T> {
       return
     }
     if (this.#id !== id) {
-      const many = new KeyedZSet<T>()
-      many.entries.set(this.#id, one)
-      this.#many = many
+      const few: (KeyId | Entry<T>)[] = new Array(2)
+      few[0] = this.#id
+      few[1] = one
+      this.#few = few
       this.#one = undefined
       if (undo.active)
         undo.record(() => {
-          this.#many = undefined
+          this.#few = undefined
           this.#one = one
         })
-      many.add(key, id, row, weight, undo)
+      return this.#addFew(few, key, id, row, weight, undo)
+    }
+    saveEntry(one, undo)
+    if (!addToEntry(one, row, weight)) this.#one = undefined
+    if (undo.active) undo.record(() => (this.#one = one))
+  }
+
+  #addFew(few: (KeyId | Entry<T>)[], key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
+    for (let i = 0; i < few.length; i += 2) {
+      if (few[i] !== id) continue
+      const e = few[i + 1] as Entry<T>
+      saveEntry(e, undo)
+      if (!addToEntry(e, row, weight)) {
+        few.splice(i, 2)
+        if (undo.active) undo.record(() => few.splice(i, 0, id, e))
+      }
       return
     }
-    if (undo.active) {
-      const { row: r, weight: w, others } = one
-      const saved = copyOthers(others)
-      undo.record(() => {
-        one.row = r
-        one.weight = w
-        one.others = saved
-        this.#one = one
-      })
+    if (few.length < 2 * FEW) {
+      // A new array of the exact size: pushing would grow the array's store by half again plus 16 slots.
+      const next: (KeyId | Entry<T>)[] = new Array(few.length + 2)
+      for (let i = 0; i < few.length; i++) next[i] = few[i]!
+      next[few.length] = id
+      next[few.length + 1] = { key, row, weight, others: undefined }
+      this.#few = next
+      if (undo.active) undo.record(() => (this.#few = few))
+      return
     }
-    if (!addToEntry(one, row, weight)) this.#one = undefined
+    const many = new KeyedZSet<T>()
+    for (let i = 0; i < few.length; i += 2) many.entries.set(few[i] as KeyId, few[i + 1] as Entry<T>)
+    many.weight = this.weight - weight
+    this.#many = many
+    this.#few = undefined
+    if (undo.active)
+      undo.record(() => {
+        this.#many = undefined
+        this.#few = few
+      })
+    many.add(key, id, row, weight, undo)
   }
+}
+
+/** Records how to put an entry's rows and weights back as they are now. */
+function saveEntry<T>(entry: Entry<T>, undo: UndoLog): void {
+  if (!undo.active) return
+  const { row, weight, others } = entry
+  const saved = copyOthers(others)
+  undo.record(() => {
+    entry.row = row
+    entry.weight = weight
+    entry.others = saved
+  })
 }
 
 /**
