@@ -37,35 +37,12 @@ export class Transaction {
 
   /** Inserts one row or an array of rows; a key that already exists fails the transaction. */
   insert<T>(collection: Collection<T>, rows: NoInfer<T> | readonly NoInfer<T>[]): void {
-    const list = this.#rows(rows)
-    const fresh = this.#freshOf(collection.source)
-    for (const row of list) {
-      const key = this.#keyOf(collection, row)
-      const id = keyId(key)
-      if (fresh === undefined) {
-        const pending = this.#pendingAt(collection.source, key, id)
-        if (pending.after !== undefined) throw new DuplicateKeyError(collection.name, key)
-        pending.after = row
-        continue
-      }
-      if (fresh.has(id)) throw new DuplicateKeyError(collection.name, key)
-      fresh.set(id, row)
-    }
+    this.#write(collection, rows, false)
   }
 
   /** Inserts rows, replacing any row that has the same key. */
   upsert<T>(collection: Collection<T>, rows: NoInfer<T> | readonly NoInfer<T>[]): void {
-    const list = this.#rows(rows)
-    const fresh = this.#freshOf(collection.source)
-    for (const row of list) {
-      const key = this.#keyOf(collection, row)
-      const id = keyId(key)
-      if (fresh === undefined) {
-        this.#pendingAt(collection.source, key, id).after = row
-        continue
-      }
-      fresh.set(id, row)
-    }
+    this.#write(collection, rows, true)
   }
 
   /**
@@ -134,6 +111,24 @@ export class Transaction {
   /** @internal Ends the transaction without applying it. */
   abandon(): void {
     this.#open = false
+  }
+
+  /** Writes rows under their keys; unless `replace`, a key that holds a row fails the transaction. */
+  #write<T>(collection: Collection<T>, rows: T | readonly T[], replace: boolean): void {
+    const list = this.#rows(rows)
+    const fresh = this.#freshOf(collection.source)
+    for (const row of list) {
+      const key = this.#keyOf(collection, row)
+      const id = keyId(key)
+      if (fresh === undefined) {
+        const pending = this.#pendingAt(collection.source, key, id)
+        if (!replace && pending.after !== undefined) throw new DuplicateKeyError(collection.name, key)
+        pending.after = row
+      } else {
+        if (!replace && fresh.has(id)) throw new DuplicateKeyError(collection.name, key)
+        fresh.set(id, row)
+      }
+    }
   }
 
   #rows<T>(rows: T | readonly T[]): readonly T[] {
