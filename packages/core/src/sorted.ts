@@ -85,8 +85,9 @@ export class SortedRows<T> {
     if (before === after && placedRow === target) return NOTHING_MOVED
     const touched: SortKey[] = []
     if (before?.placed) {
-      // `before` may have left the map (its weight reached zero): it is still in the tree until here.
-      touched.push({ value: before.value, key: before.key })
+      // `before` may have left the map (its weight reached zero): it is still in the tree until here. If
+      // it is placed again below, its old place is copied first; otherwise it keeps its old sort key.
+      touched.push(before === after ? { value: before.value, key: before.key } : before)
       this.#remove(before, undo)
     }
     if (target !== undefined) {

@@ -76,8 +76,10 @@ export class GroupRows<T> {
       return this.#addFew(few, key, id, row, weight, undo)
     }
     saveEntry(one, undo)
-    if (!addToEntry(one, row, weight)) this.#one = undefined
-    if (undo.active) undo.record(() => (this.#one = one))
+    if (!addToEntry(one, row, weight)) {
+      this.#one = undefined
+      if (undo.active) undo.record(() => (this.#one = one))
+    }
   }
 
   #addFew(few: (KeyId | Entry<T>)[], key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
