@@ -54,7 +54,14 @@ export class Circuit {
   readonly #one: Delta<unknown>[] = [EMPTY]
   readonly #flushers: Operator[] = []
 
-  constructor(views: readonly View<unknown, Key>[]) {
+  /**
+   * `listened` tells whether anyone takes a view's diffs (subscribers): a sink records a step's diff
+   * only then, so a build or an update nobody listens to allocates no diff.
+   */
+  constructor(
+    views: readonly View<unknown, Key>[],
+    readonly listened: (view: View<unknown, Key>) => boolean,
+  ) {
     for (const view of views) this.#attach(view)
   }
 
@@ -92,7 +99,7 @@ export class Circuit {
 
   /** A circuit of the same views and inputs with no state: what this one is when every input is empty. */
   fresh(): Circuit {
-    const circuit = new Circuit([...this.sinks.keys()])
+    const circuit = new Circuit([...this.sinks.keys()], this.listened)
     for (const source of this.inputs.keys()) circuit.input(source)
     return circuit
   }
@@ -171,7 +178,7 @@ export class Circuit {
     }
     for (const [view, { sink, operator }] of this.sinks) {
       const d = outs[operator.index]!
-      if (d.length > 0 && (!only || only.views.has(view))) sink.apply(d, undo)
+      if (d.length > 0 && (!only || only.views.has(view))) sink.apply(d, undo, this.listened(view))
     }
     for (const op of flushers) op.flush!(undo)
     flushers.length = 0

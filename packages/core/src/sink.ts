@@ -3,7 +3,7 @@ import { keyId, type Key, type KeyId } from './key'
 import type { View } from './relation'
 import { FILL_AT, SortedRows } from './sorted'
 import { NO_UNDO, type UndoLog } from './undo'
-import { KeyedZSet, deepEqual, groupChanges, savedRows, type Change, type Delta } from './zset'
+import { KeyedZSet, deepEqual, groupChanges, savedRows, type Change, type Delta, type Entry } from './zset'
 
 const NO_ROWS: readonly never[] = Object.freeze([])
 
@@ -46,16 +46,17 @@ export class ViewSink<T> {
 
   constructor(readonly view: View<T, Key>) {}
 
-  apply(delta: Delta<T>, undo: UndoLog): void {
+  /** Integrates one step's delta; with `record`, keeps its consolidated diff in `diffs` for subscribers. */
+  apply(delta: Delta<T>, undo: UndoLog, record: boolean): void {
     if (!this.view.partition) {
-      this.#applyTo(null, delta, undo)
+      this.#applyTo(null, delta, undo, record)
       return
     }
-    for (const [pid, changes] of groupChanges(delta, (c) => this.#partitionOf(c.row))) this.#applyTo(pid, changes, undo)
+    for (const [pid, changes] of groupChanges(delta, (c) => this.#partitionOf(c.row))) this.#applyTo(pid, changes, undo, record)
   }
 
   /** Integrates one partition's changes and records its diff. */
-  #applyTo(pid: KeyId, changes: Delta<T>, undo: UndoLog): void {
+  #applyTo(pid: KeyId, changes: Delta<T>, undo: UndoLog, record: boolean): void {
     const { parts, view } = this
     let part = parts.get(pid)
     if (part === undefined) {
@@ -64,6 +65,35 @@ export class ViewSink<T> {
       if (undo.active) undo.record(() => parts.delete(pid))
       part = created
     }
+    const diff: Change<T>[] | undefined = record ? [] : undefined
+    const changed = part.rows.size === 0 ? this.#fill(part, changes, undo, diff) : this.#update(part, changes, undo, diff)
+    if (changed) this.#changed(pid, part, diff, undo)
+  }
+
+  /**
+   * Changes into an empty partition (a build, say): every key is new, so there is no row before to
+   * compare with, and the diff is the rows the partition ends up with. Returns whether it holds any.
+   */
+  #fill(part: Partition<T>, changes: Delta<T>, undo: UndoLog, diff: Change<T>[] | undefined): boolean {
+    const sorted = part.sorted
+    if (sorted === undefined) for (const c of changes) part.rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
+    else
+      try {
+        // A large delta is sorted in one go.
+        if (changes.length >= FILL_AT) sorted.fill(changes, undo)
+        else for (const c of changes) sorted.add(c.key, keyId(c.key), c.row, c.weight, undo)
+      } catch (cause) {
+        throw this.#orderByError(cause)
+      }
+    for (const e of part.rows.entries.values()) {
+      this.#checkOne(e)
+      diff?.push({ key: e.key, row: e.row, weight: 1 })
+    }
+    return part.rows.size > 0
+  }
+
+  /** Changes into a partition that holds rows: each touched key's row before and after, compared. */
+  #update(part: Partition<T>, changes: Delta<T>, undo: UndoLog, diff: Change<T>[] | undefined): boolean {
     const entries = part.rows.entries
     // Each touched key's id, key and row before the step, in first-touch order. Small steps find a key
     // by scanning `ids`; large ones through a map.
@@ -71,8 +101,6 @@ export class ViewSink<T> {
     const keys: Key[] = []
     const befores: (T | undefined)[] = []
     const seen = changes.length > 16 ? new Set<KeyId>() : undefined
-    // A large delta into an empty ordered partition (a build) is sorted in one go.
-    const fill = part.sorted !== undefined && part.rows.size === 0 && changes.length >= FILL_AT
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!
       const id = keyId(c.key)
@@ -82,28 +110,17 @@ export class ViewSink<T> {
         keys.push(c.key)
         befores.push(entries.get(id)?.row)
       }
-      if (!fill)
-        try {
-          part.add(c.key, id, c.row, c.weight, undo)
-        } catch (cause) {
-          throw this.#orderByError(cause)
-        }
-    }
-    if (fill)
       try {
-        part.sorted!.fill(changes, undo)
+        part.add(c.key, id, c.row, c.weight, undo)
       } catch (cause) {
         throw this.#orderByError(cause)
       }
-    const diff: Change<T>[] = []
+    }
+    let changed = false
     for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!
       const was = befores[i]
-      const now = entries.get(id)
-      if (now !== undefined && (now.weight !== 1 || now.others !== undefined)) {
-        assert(now.weight > 0, () => `view '${view.name}' holds key ${JSON.stringify(now.key)} with weight ${now.weight}`)
-        throw new KeyCollisionError(view.name, now.key)
-      }
+      const now = entries.get(ids[i]!)
+      if (now !== undefined) this.#checkOne(now)
       if (was !== undefined && now !== undefined) {
         if (was === now.row) continue
         if (deepEqual(was, now.row)) {
@@ -112,10 +129,18 @@ export class ViewSink<T> {
           continue
         }
       }
-      if (was !== undefined) diff.push({ key: keys[i]!, row: was, weight: -1 })
-      if (now !== undefined) diff.push({ key: now.key, row: now.row, weight: 1 })
+      changed = true
+      if (was !== undefined) diff?.push({ key: keys[i]!, row: was, weight: -1 })
+      if (now !== undefined) diff?.push({ key: now.key, row: now.row, weight: 1 })
     }
-    if (diff.length > 0) this.#changed(pid, part, diff, undo)
+    return changed
+  }
+
+  /** A view is a keyed set: a key left holding more than one row (or weight) is a key collision. */
+  #checkOne(entry: Entry<T>): void {
+    if (entry.weight === 1 && entry.others === undefined) return
+    assert(entry.weight > 0, () => `view '${this.view.name}' holds key ${JSON.stringify(entry.key)} with weight ${entry.weight}`)
+    throw new KeyCollisionError(this.view.name, entry.key)
   }
 
   /** Placing a row in an ordered view calls the view's sort value: user code, whose errors name it. */
@@ -124,7 +149,7 @@ export class ViewSink<T> {
   }
 
   /** Records a partition's diff and drops its snapshots (and the partition, once empty). */
-  #changed(pid: KeyId, part: Partition<T>, diff: Change<T>[], undo: UndoLog): void {
+  #changed(pid: KeyId, part: Partition<T>, diff: Change<T>[] | undefined, undo: UndoLog): void {
     const snapshot = part.snapshot
     const all = this.#all
     part.snapshot = undefined
@@ -135,7 +160,7 @@ export class ViewSink<T> {
         part.snapshot = snapshot
         this.#all = all
       })
-    this.diffs.set(pid, diff)
+    if (diff !== undefined) this.diffs.set(pid, diff)
     if (part.rows.size === 0) {
       this.parts.delete(pid)
       if (undo.active) undo.record(() => this.parts.set(pid, part))

@@ -87,7 +87,7 @@ export class Store {
   #unwatch: (() => void) | undefined
 
   constructor(options: StoreOptions = {}) {
-    this.#circuit = new Circuit(options.views ?? [])
+    this.#circuit = new Circuit(options.views ?? [], (view) => this.#subscriptions.has(view))
     for (const c of options.collections ?? []) this.#circuit.input(c.source)
     this.#storage = options.storage
     for (const source of this.#circuit.inputs.keys()) this.#table(source)
