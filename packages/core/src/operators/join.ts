@@ -33,14 +33,17 @@ export class JoinOperator extends BaseOperator {
     const out: Change<unknown>[] = []
     const da = this.left.pending
     const db = this.right.pending
-    for (const { indexId, change: a } of da) {
-      const group = indexId === null ? undefined : this.right.lookup(indexId)
-      if (group) group.each((bKey, row, weight) => out.push(pair(a.key, a.row, bKey, row, a.weight * weight)))
-    }
-    for (const { indexId, change: b } of db) {
-      const group = indexId === null ? undefined : this.left.lookup(indexId)
-      if (group) group.each((aKey, row, weight) => out.push(pair(aKey, row, b.key, b.row, weight * b.weight)))
-    }
+    // An empty side (the build, when both inputs arrive in one step) has nothing to look up.
+    if (this.right.groups.size > 0)
+      for (const { indexId, change: a } of da) {
+        const group = indexId === null ? undefined : this.right.lookup(indexId)
+        if (group) group.each((bKey, row, weight) => out.push(pair(a.key, a.row, bKey, row, a.weight * weight)))
+      }
+    if (this.left.groups.size > 0)
+      for (const { indexId, change: b } of db) {
+        const group = indexId === null ? undefined : this.left.lookup(indexId)
+        if (group) group.each((aKey, row, weight) => out.push(pair(aKey, row, b.key, b.row, weight * b.weight)))
+      }
     if (da.length > 0 && db.length > 0) {
       const dbByKey = indexPending(db)
       for (const { indexKey, indexId, change: a } of da) {
