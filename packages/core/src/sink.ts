@@ -75,16 +75,13 @@ export class ViewSink<T> {
    * compare with, and the diff is the rows the partition ends up with. Returns whether it holds any.
    */
   #fill(part: Partition<T>, changes: Delta<T>, undo: UndoLog, diff: Change<T>[] | undefined): boolean {
-    const sorted = part.sorted
-    if (sorted === undefined) for (const c of changes) part.rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
-    else
-      try {
-        // A large delta is sorted in one go.
-        if (changes.length >= FILL_AT) sorted.fill(changes, undo)
-        else for (const c of changes) sorted.add(c.key, keyId(c.key), c.row, c.weight, undo)
-      } catch (cause) {
-        throw this.#orderByError(cause)
-      }
+    try {
+      // A large delta into an ordered partition is sorted in one go.
+      if (part.sorted !== undefined && changes.length >= FILL_AT) part.sorted.fill(changes, undo)
+      else for (const c of changes) part.add(c.key, keyId(c.key), c.row, c.weight, undo)
+    } catch (cause) {
+      throw this.#orderByError(cause)
+    }
     for (const e of part.rows.entries.values()) {
       this.#checkOne(e)
       diff?.push({ key: e.key, row: e.row, weight: 1 })
