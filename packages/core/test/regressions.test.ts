@@ -79,9 +79,10 @@ describe('except', () => {
 })
 
 describe('limit', () => {
-  // Found by review, not by the property tests. Two input rows map to one view key, and the new one is touched first: the top-K sees +new before
-  // −old for that key, so the key's entry is placed again in the same step. Its old place (inside the
-  // window, before the window's last row) must still mark the window as changed.
+  // Found by review, not by the property tests. Two input rows map to one view key, and the new one is
+  // touched first: the top-K sees +new before −old for that key, so the key's entry is placed again in
+  // the same step. Its old place (inside the window, before the window's last row) must still mark the
+  // window as changed.
   test('re-reads the window when a row inside it moves past its end through +new before −old', () => {
     const top = view('top', items.map((i) => ({ tag: i.tag, v: i.v }), { key: (r) => r.tag }).orderBy((r) => r.v).limit(2))
     const store = createStore({ views: [top] })
