@@ -7,7 +7,7 @@ import type { PeerSize } from './peers'
 import { recursionMarkdown, runRecursion } from './recursion'
 import { describeMachine, kindTable, resultsMarkdown, sizeSummary, table, verdict, writeResults } from './report'
 import type { SizeResults } from './report'
-import { medianOfRounds, runCase } from './run'
+import { MEASURED_UPDATES, WARMUP_UPDATES, medianOfRounds, runCase } from './run'
 import type { CaseResult, RunOptions } from './run'
 import type { Dataset } from './schema'
 import { CASES } from './views'
@@ -25,9 +25,9 @@ function optionsFor(n: number, quick: boolean): RunOptions {
   if (quick)
     return { warmupUpdates: 1_000, coldUpdates: 500, measuredUpdates: 300, batchSize: 1_000, batches: 2, scratchSamples: 10, seed: STREAM_SEED }
   return {
-    warmupUpdates: 3_000,
+    warmupUpdates: WARMUP_UPDATES,
     coldUpdates: 1_000,
-    measuredUpdates: 1_000,
+    measuredUpdates: MEASURED_UPDATES,
     batchSize: 1_000,
     batches: n >= 100_000 ? 5 : 10,
     // Recomputing a view from scratch takes up to half a second at 1M: fewer samples there.

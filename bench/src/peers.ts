@@ -7,6 +7,7 @@ import { tanstackDb } from './peers/tanstack-db'
 import { isUnsupported } from './peers/types'
 import type { PeerEngine, PeerView, Unsupported, ViewId } from './peers/types'
 import type { Machine, SizeResults } from './report'
+import { MEASURED_UPDATES, WARMUP_UPDATES } from './run'
 import type { CaseResult } from './run'
 import type { Dataset } from './schema'
 import { ScratchDb } from './scratch'
@@ -45,8 +46,8 @@ const TARGET = { medianUs: 5, p99Us: 100, vsPeer: 3, buildVsScratch: 3, batchPer
 function peerOptions(n: number, quick: boolean): PeerOptions {
   if (quick) return { warmupUpdates: 300, measuredUpdates: 300, batchSize: 1_000, batches: 2, buildCapMs: BUILD_CAP_MS, phaseCapMs: 5_000 }
   return {
-    warmupUpdates: 500,
-    measuredUpdates: 1_000,
+    warmupUpdates: WARMUP_UPDATES,
+    measuredUpdates: MEASURED_UPDATES,
     batchSize: 1_000,
     batches: n >= 100_000 ? 3 : 5,
     buildCapMs: BUILD_CAP_MS * Math.max(1, n / PEER_GATE_N),

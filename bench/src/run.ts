@@ -6,6 +6,15 @@ import { applyEdit, editsFor } from './stream'
 import type { EditKind } from './stream'
 import type { BenchCase } from './views'
 
+/**
+ * Single-row warm-up transactions before the timed ones, the same for every engine (stepping and the
+ * peers): stepping's medians keep falling for about 10,000 transactions after a build (JIT tiers, the
+ * arrangements' nodes settling), and a peer gets the same chance to settle.
+ */
+export const WARMUP_UPDATES = 10_000
+/** Timed single-row transactions per engine and view: enough that the p99 is not one outlier. */
+export const MEASURED_UPDATES = 5_000
+
 /** How much of each phase to run. */
 export interface RunOptions {
   /**
