@@ -45,9 +45,10 @@ export class TopKOperator extends BaseOperator {
     if (delta!.length < FILL_AT) {
       for (const c of delta!) this.#add(this.#window(per ? keyId(per(c.row)) : null, undo), c, dirty, undo)
     } else {
-      // A large delta (a build, say) is split by group first: a group that is empty takes its rows in
-      // one sort rather than row by row.
-      for (const [gid, changes] of groupChanges(delta!, (c) => (per ? keyId(per(c.row)) : null))) {
+      // A large delta (a build, say) is split by group first (without `per` there is one group: the
+      // delta itself): a group that is empty takes its rows in one sort rather than row by row.
+      const byGroup = per ? groupChanges(delta!, (c) => keyId(per(c.row))) : [[null, delta!] as const]
+      for (const [gid, changes] of byGroup) {
         const w = this.#window(gid, undo)
         if (w.rows.size === 0 && changes.length >= FILL_AT) {
           w.rows.fill(changes, undo)
