@@ -7,7 +7,7 @@ import type { PeerSize } from './peers'
 import { recursionMarkdown, runRecursion } from './recursion'
 import { describeMachine, kindTable, resultsMarkdown, sizeSummary, table, verdict, writeResults } from './report'
 import type { SizeResults } from './report'
-import { MEASURED_UPDATES, WARMUP_UPDATES, medianOfRounds, runCase } from './run'
+import { MEASURED_UPDATES, TIMED_BATCHES, WARMUP_BATCHES, WARMUP_UPDATES, medianOfRounds, runCase } from './run'
 import type { CaseResult, RunOptions } from './run'
 import type { Dataset } from './schema'
 import { CASES } from './views'
@@ -23,13 +23,14 @@ const RESULTS_PATH = fileURLToPath(new URL('../RESULTS.md', import.meta.url))
 
 function optionsFor(n: number, quick: boolean): RunOptions {
   if (quick)
-    return { warmupUpdates: 1_000, coldUpdates: 500, measuredUpdates: 300, batchSize: 1_000, batches: 2, scratchSamples: 10, seed: STREAM_SEED }
+    return { warmupUpdates: 1_000, coldUpdates: 500, measuredUpdates: 300, batchSize: 1_000, warmupBatches: 1, batches: 2, scratchSamples: 10, seed: STREAM_SEED }
   return {
     warmupUpdates: WARMUP_UPDATES,
     coldUpdates: 1_000,
     measuredUpdates: MEASURED_UPDATES,
     batchSize: 1_000,
-    batches: n >= 100_000 ? 5 : 10,
+    warmupBatches: WARMUP_BATCHES,
+    batches: TIMED_BATCHES,
     // Recomputing a view from scratch takes up to half a second at 1M: fewer samples there.
     scratchSamples: n > 100_000 ? 10 : n >= 100_000 ? 30 : 50,
     seed: STREAM_SEED,
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   // untimed, so the JIT has compiled the engines and the baselines before anything is measured.
   console.log(`warming up at N = ${WARMUP_N.toLocaleString('en-US')} …`)
   const warmData = generateDataset(WARMUP_N, DATA_SEED)
-  const warmOptions = { warmupUpdates: 500, coldUpdates: 0, measuredUpdates: 500, batchSize: 500, batches: 2, scratchSamples: 10, seed: STREAM_SEED + 1 }
+  const warmOptions = { warmupUpdates: 500, coldUpdates: 0, measuredUpdates: 500, batchSize: 500, warmupBatches: 1, batches: 2, scratchSamples: 10, seed: STREAM_SEED + 1 }
   const warm = runStepping(warmData, warmOptions, 1, false)
   if (args.peers) await runPeers(warmData, warm, undefined, true, false)
 

@@ -7,7 +7,7 @@ import { tanstackDb } from './peers/tanstack-db'
 import { isUnsupported } from './peers/types'
 import type { PeerEngine, PeerView, Unsupported, ViewId } from './peers/types'
 import type { Machine, SizeResults } from './report'
-import { MEASURED_UPDATES, WARMUP_UPDATES } from './run'
+import { MEASURED_UPDATES, TIMED_BATCHES, WARMUP_BATCHES, WARMUP_UPDATES } from './run'
 import type { CaseResult } from './run'
 import type { Dataset } from './schema'
 import { ScratchDb } from './scratch'
@@ -33,6 +33,8 @@ interface PeerOptions {
   readonly warmupUpdates: number
   readonly measuredUpdates: number
   readonly batchSize: number
+  /** Full batches run untimed before the timed ones (after the probe batch). */
+  readonly warmupBatches: number
   readonly batches: number
   /** Past this build time, the peer's updates and batches are skipped (its initial result is still checked). */
   readonly buildCapMs: number
@@ -44,12 +46,13 @@ interface PeerOptions {
 const TARGET = { medianUs: 5, p99Us: 100, vsPeer: 3, buildVsScratch: 3, batchPerSec: 500_000, scaling: 1.5 }
 
 function peerOptions(n: number, quick: boolean): PeerOptions {
-  if (quick) return { warmupUpdates: 300, measuredUpdates: 300, batchSize: 1_000, batches: 2, buildCapMs: BUILD_CAP_MS, phaseCapMs: 5_000 }
+  if (quick) return { warmupUpdates: 300, measuredUpdates: 300, batchSize: 1_000, warmupBatches: 1, batches: 2, buildCapMs: BUILD_CAP_MS, phaseCapMs: 5_000 }
   return {
     warmupUpdates: WARMUP_UPDATES,
     measuredUpdates: MEASURED_UPDATES,
     batchSize: 1_000,
-    batches: n >= 100_000 ? 3 : 5,
+    warmupBatches: WARMUP_BATCHES,
+    batches: TIMED_BATCHES,
     buildCapMs: BUILD_CAP_MS * Math.max(1, n / PEER_GATE_N),
     phaseCapMs: n >= 100_000 ? 3_000 : 4_000,
   }
@@ -163,7 +166,7 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
     return { ...blank, buildMs, heapBytes, problems, capped, correct: problems.length === 0 }
   }
 
-  const total = o.warmupUpdates + o.measuredUpdates + o.batchSize / 10 + (o.batches + 1) * o.batchSize
+  const total = o.warmupUpdates + o.measuredUpdates + o.batchSize / 10 + (o.warmupBatches + o.batches) * o.batchSize
   const edits = editsFor(data, seed, c.reads, total)
   const capped: string[] = []
   let next = 0
@@ -207,17 +210,18 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
     if (probeMs * 10 > o.phaseCapMs) capped.push(`batches skipped: the probe batch of ${probe.length} took ${grouped(probeMs)} ms`)
     else {
       phase = now()
-      for (let b = 0; b <= o.batches; b++) {
+      const runs = o.warmupBatches + o.batches
+      for (let b = 0; b < runs; b++) {
         const batch = edits.slice(next, next + o.batchSize)
         next += o.batchSize
         const t = now()
         await step(peer, batch)
-        if (b > 0) {
+        if (b >= o.warmupBatches) {
           batchMs += now() - t
           batches++
         }
         for (const e of batch) db.apply(e)
-        if (now() - phase > o.phaseCapMs && b < o.batches) {
+        if (now() - phase > o.phaseCapMs && b + 1 < runs) {
           capped.push(`${batches} timed batches (${o.phaseCapMs / 1000} s cap)`)
           break
         }
@@ -476,7 +480,7 @@ function peerRuns(sizes: readonly PeerSize[]): string {
   return sizes
     .map(({ n, options: o }) =>
       `- N = ${grouped(n)}: ${grouped(o.warmupUpdates)} warm-up single changes, ${grouped(o.measuredUpdates)} timed, ` +
-      `${o.batches} timed batches of ${grouped(o.batchSize)}; build cap ${o.buildCapMs / 1000} s, phase cap ${o.phaseCapMs / 1000} s` +
+      `${o.batches} timed batches of ${grouped(o.batchSize)} (after ${o.warmupBatches} untimed); build cap ${o.buildCapMs / 1000} s, phase cap ${o.phaseCapMs / 1000} s` +
       (n > PEER_GATE_N ? `; a peer runs only where it ran cleanly at the size before (see above)` : ''),
     )
     .join('\n')
@@ -515,7 +519,8 @@ Build = creating the graph/collections and loading every row, run to quiescence;
 build (after \`gc()\`), minus the heap before it (the input rows already exist). Each engine's graph is
 dropped and collected before the next one is built. A peer's update median and p99 are over its timed
 single changes, its batch changes/s over its timed batches (after an untimed probe batch of a tenth of the
-size — batches are skipped if it takes over a tenth of the phase cap — and one untimed full batch). A peer
+size — batches are skipped if it takes over a tenth of the phase cap — and untimed full batches, as many as
+stepping's). A peer
 whose build takes over the build cap skips its updates, and each phase stops at the phase cap (the table
 says so):
 

@@ -116,7 +116,7 @@ export function sizeSummary(size: SizeResults): string {
   return (
     `N = ${grouped(n)} issues, ${grouped(n / 100)} users, ${grouped(n / 1000)} projects, ${grouped(3 * n)} comments. ` +
     `${first?.updates ?? o.measuredUpdates} timed single-row transactions per view (after ${grouped(o.warmupUpdates)} warm-up), ` +
-    `${o.batches} timed batches of ${grouped(o.batchSize)} changes, ${first?.scratchSamples ?? o.scratchSamples} timed from-scratch recomputes` +
+    `${o.batches} timed batches of ${grouped(o.batchSize)} changes (after ${o.warmupBatches} untimed), ${first?.scratchSamples ?? o.scratchSamples} timed from-scratch recomputes` +
     (size.rounds === 1 ? ', in one round. ' : `, in each of ${size.rounds} rounds; every figure is the median over the rounds. `) +
     `Ran in ${size.seconds.toFixed(1)} s.`
   )
