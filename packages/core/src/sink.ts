@@ -3,7 +3,7 @@ import { keyId, type Key, type KeyId } from './key'
 import type { View } from './relation'
 import { FILL_AT, SortedRows } from './sorted'
 import { NO_UNDO, type UndoLog } from './undo'
-import { KeyedZSet, deepEqual, groupChanges, savedRows, type Change, type Delta, type Entry } from './zset'
+import { Entry, KeyedZSet, deepEqual, groupChanges, savedRows, slotKey, slotRow, type Change, type Delta } from './zset'
 
 const NO_ROWS: readonly never[] = Object.freeze([])
 
@@ -26,7 +26,7 @@ class Partition<T> {
 
   read(): readonly T[] {
     return (this.snapshot ??= Object.freeze(
-      this.sorted ? this.sorted.toArray() : Array.from(this.rows.entries.values(), (e) => e.row),
+      this.sorted ? this.sorted.toArray() : Array.from(this.rows.slots.values(), slotRow),
     ))
   }
 }
@@ -82,16 +82,16 @@ export class ViewSink<T> {
     } catch (cause) {
       throw this.#orderByError(cause)
     }
-    for (const e of part.rows.entries.values()) {
-      this.#checkOne(e)
-      diff?.push({ key: e.key, row: e.row, weight: 1 })
+    for (const [id, slot] of part.rows.slots) {
+      if (slot instanceof Entry) this.#checkOne(slot)
+      diff?.push({ key: slotKey(id, slot), row: slotRow(slot), weight: 1 })
     }
     return part.rows.size > 0
   }
 
   /** Changes into a partition that holds rows: each touched key's row before and after, compared. */
   #update(part: Partition<T>, changes: Delta<T>, undo: UndoLog, diff: Change<T>[] | undefined): boolean {
-    const entries = part.rows.entries
+    const rows = part.rows
     // Each touched key's id, key and row before the step, in first-touch order. Small steps find a key
     // by scanning `ids`; large ones through a map.
     const ids: KeyId[] = []
@@ -105,7 +105,7 @@ export class ViewSink<T> {
         seen?.add(id)
         ids.push(id)
         keys.push(c.key)
-        befores.push(entries.get(id)?.row)
+        befores.push(rows.row(id))
       }
       try {
         part.add(c.key, id, c.row, c.weight, undo)
@@ -116,19 +116,21 @@ export class ViewSink<T> {
     let changed = false
     for (let i = 0; i < ids.length; i++) {
       const was = befores[i]
-      const now = entries.get(ids[i]!)
-      if (now !== undefined) this.#checkOne(now)
+      const id = ids[i]!
+      const slot = rows.slots.get(id)
+      if (slot instanceof Entry) this.#checkOne(slot)
+      const now = slot === undefined ? undefined : slotRow(slot)
       if (was !== undefined && now !== undefined) {
-        if (was === now.row) continue
-        if (deepEqual(was, now.row)) {
+        if (was === now) continue
+        if (deepEqual(was, now)) {
           // Equal content: keep the old object so its identity (and UI memoization) survives.
-          now.row = was
+          rows.replaceRow(id, was)
           continue
         }
       }
       changed = true
       if (was !== undefined) diff?.push({ key: keys[i]!, row: was, weight: -1 })
-      if (now !== undefined) diff?.push({ key: now.key, row: now.row, weight: 1 })
+      if (now !== undefined) diff?.push({ key: slotKey(id, slot!), row: now, weight: 1 })
     }
     return changed
   }
@@ -206,10 +208,10 @@ export class ViewSink<T> {
   get(key: Key, partition?: Key): T | undefined {
     const id = keyId(key)
     if (partition !== undefined || !this.view.partition)
-      return this.parts.get(partition === undefined ? null : keyId(partition))?.rows.entries.get(id)?.row
+      return this.parts.get(partition === undefined ? null : keyId(partition))?.rows.row(id)
     for (const p of this.parts.values()) {
-      const e = p.rows.entries.get(id)
-      if (e) return e.row
+      const row = p.rows.row(id)
+      if (row !== undefined) return row
     }
     return undefined
   }

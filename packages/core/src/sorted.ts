@@ -2,7 +2,7 @@ import { BTree, bulkLoad } from './btree'
 import { compareValues, keyId, type Key, type KeyId } from './key'
 import type { Order } from './relation'
 import type { UndoLog } from './undo'
-import { KeyedZSet, type Delta, type Entry } from './zset'
+import { Entry, KeyedZSet, type Delta } from './zset'
 
 /** Where a row sits in an order: its sort value, then its key to break ties. */
 export interface SortKey {
@@ -15,19 +15,28 @@ export interface SortKey {
  * weight, that row's place in the tree. The entry is its own sort key there (by `value`, then `key`), so
  * a sorted row costs one object and one map entry.
  */
-export interface SortedEntry<T> extends Entry<T> {
-  readonly id: KeyId
+export class SortedEntry<T> extends Entry<T> {
   /** The sort value of `row`, set when the entry is placed; unchanged while it is in the tree. */
-  value: unknown
-  placed: boolean
+  value: unknown = undefined
+  placed = false
+
+  constructor(
+    key: Key,
+    readonly id: KeyId,
+    row: T,
+    weight: number,
+  ) {
+    super(key, row, weight, undefined)
+  }
 }
 
-/** A keyed Z-set whose entries can be placed in a tree. */
+/** A keyed Z-set whose entries can be placed in a tree: every key holds an entry, never a bare row. */
 class SortedZSet<T> extends KeyedZSet<T> {
-  declare readonly entries: Map<KeyId, SortedEntry<T>>
+  declare readonly slots: Map<KeyId, SortedEntry<T>>
+  protected override readonly holdsBare = false
 
   protected override entry(key: Key, id: KeyId, row: T, weight: number): SortedEntry<T> {
-    return { key, row, weight, others: undefined, id, value: undefined, placed: false }
+    return new SortedEntry(key, id, row, weight)
   }
 }
 
@@ -76,7 +85,7 @@ export class SortedRows<T> {
    * arrived (none when its placement did not change), so callers can tell whether a window moved.
    */
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): readonly SortKey[] {
-    const entries = (this.rows as SortedZSet<T>).entries
+    const entries = (this.rows as SortedZSet<T>).slots
     const before = entries.get(id)
     const placedRow = before?.placed ? before.row : undefined
     this.rows.add(key, id, row, weight, undo)
@@ -106,7 +115,7 @@ export class SortedRows<T> {
     for (const c of changes) rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
     const placed: SortedEntry<T>[] = []
     const value = this.order.value
-    for (const e of rows.entries.values())
+    for (const e of rows.slots.values())
       if (e.weight > 0) {
         e.value = value(e.row)
         placed.push(e)

@@ -8,7 +8,7 @@ import type { CommitRecord, Storage, StoredState, ViewState } from './storage'
 import { Transaction } from './transaction'
 import { Subscriptions, type Listener } from './subscriptions'
 import { NO_UNDO, UndoLog } from './undo'
-import { eachRow, KeyedZSet, type Change, type Delta } from './zset'
+import { eachSlotRow, KeyedZSet, slotKey, slotRow, type Change, type Delta } from './zset'
 
 /** Anything a store can read: a view, or an input collection. */
 export type Readable<T, P extends Key = never> = View<T, P> | Collection<T>
@@ -635,7 +635,7 @@ export class Store {
     for (const [view, { sink }] of this.#circuit.sinks) {
       if (!subs.has(view) || sink.size === 0) continue
       const diffs = new Map<KeyId, Change<unknown>[]>()
-      for (const [pid, part] of sink.parts) diffs.set(pid, Array.from(part.rows.entries.values(), (e) => ({ key: e.key, row: e.row, weight: 1 })))
+      for (const [pid, part] of sink.parts) diffs.set(pid, Array.from(part.rows.slots, ([id, slot]) => ({ key: slotKey(id, slot), row: slotRow(slot), weight: 1 })))
       subs.enqueue(view, view.name, diffs, this.#version)
     }
     for (const [source, { table }] of this.#tables)
@@ -701,12 +701,12 @@ const inserts = (source: Source, table: Table): Change<unknown>[] =>
 function applyNet(table: Table, delta: Delta<unknown>): void {
   const net = new KeyedZSet<unknown>()
   for (const c of delta) net.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
-  for (const [id, e] of net.entries)
-    eachRow(e, (_, weight) => {
+  for (const [id, slot] of net.slots)
+    eachSlotRow(id, slot, (_key, _row, weight) => {
       if (weight < 0) table.delete(id)
     })
-  for (const [id, e] of net.entries)
-    eachRow(e, (row, weight) => {
+  for (const [id, slot] of net.slots)
+    eachSlotRow(id, slot, (_key, row, weight) => {
       if (weight > 0) table.set(id, row)
     })
 }

@@ -1,4 +1,4 @@
-import { keyId, type Key, type KeyId } from './key'
+import type { Key, KeyId } from './key'
 import type { UndoLog } from './undo'
 
 /**
@@ -26,71 +26,133 @@ export interface OtherRow<T> {
  * weight 1; while a step's changes are being added a key may briefly hold several distinct rows (an
  * update's −old/+new, a join's correction terms), and rows that are structurally equal share a weight.
  */
-export interface Entry<T> {
-  readonly key: Key
-  /** The key's first distinct row. */
-  row: T
-  weight: number
-  /** The key's other distinct rows, if any. */
-  others: OtherRow<T>[] | undefined
-}
-
-/** Calls `fn` with every distinct row of an entry and its weight. */
-export function eachRow<T>(entry: Entry<T>, fn: (row: T, weight: number) => void): void {
-  fn(entry.row, entry.weight)
-  if (entry.others) for (const o of entry.others) fn(o.row, o.weight)
+export class Entry<T> {
+  constructor(
+    readonly key: Key,
+    /** The key's first distinct row. */
+    public row: T,
+    public weight: number,
+    /** The key's other distinct rows, if any. */
+    public others: OtherRow<T>[] | undefined,
+  ) {}
 }
 
 /**
- * An integrated Z-set indexed by row key: the state of arrangements, distinct, top-K and view sinks.
- * Element identity is (key, row by `deepEqual`): adding a row equal to one held under its key adds to
- * that row's weight; a different row is held beside it. So the order of changes inside a delta never
- * matters, which a "last write wins" map cannot promise.
+ * What keyed state holds for one key: its entry or, in the usual case, the bare row — one object row of
+ * weight 1 under a key that is its own id (a string, number, boolean or null), so the id it is held
+ * under gives the key back. A bare row costs nothing beyond its slot in a map or array; an entry object
+ * per row was 40% of the heap of the bench's join views (Q2, Q4) and a fifth of their build time.
+ */
+export type Slot<T> = T | Entry<T>
+
+/** Whether `row` with `weight` under `key` (whose id is `id`) may be held as a bare row. */
+export function isBare(key: Key, id: KeyId, row: unknown, weight: number): boolean {
+  return weight === 1 && key === id && !Object.is(key, -0) && typeof row === 'object' && row !== null && !Array.isArray(row)
+}
+
+/** The key of what is held under `id`. */
+export const slotKey = <T>(id: KeyId, slot: Slot<T>): Key => (slot instanceof Entry ? slot.key : id)
+
+/** The first row of what is held under a key. */
+export const slotRow = <T>(slot: Slot<T>): T => (slot instanceof Entry ? slot.row : slot)
+
+/** Calls `fn` with every distinct row held under `id`, with its key and weight. */
+export function eachSlotRow<T>(id: KeyId, slot: Slot<T>, fn: (key: Key, row: T, weight: number) => void): void {
+  if (!(slot instanceof Entry)) return fn(id, slot, 1)
+  fn(slot.key, slot.row, slot.weight)
+  if (slot.others) for (const o of slot.others) fn(slot.key, o.row, o.weight)
+}
+
+/**
+ * Adds `weight` of `row` under `key` (whose id is `id`) to what the key holds. Returns what it holds
+ * after: undefined when nothing, the same entry changed in place, a new entry, or a bare row.
+ */
+export function addToSlot<T>(slot: Slot<T> | undefined, key: Key, id: KeyId, row: T, weight: number): Slot<T> | undefined {
+  if (slot === undefined) return isBare(key, id, row, weight) ? row : new Entry(key, row, weight, undefined)
+  if (!(slot instanceof Entry)) {
+    if (slot !== row && !deepEqual(slot, row)) return new Entry(key, slot, 1, [{ row, weight }])
+    return weight === -1 ? undefined : weight === 0 ? slot : new Entry(key, slot, 1 + weight, undefined)
+  }
+  if (!addToEntry(slot, row, weight)) return undefined
+  return slot.others === undefined && isBare(slot.key, id, slot.row, slot.weight) ? slot.row : slot
+}
+
+/** Records how to put an entry's rows and weights back as they are now (a bare row is never changed). */
+export function saveSlot<T>(slot: Slot<T>, undo: UndoLog): void {
+  if (!undo.active || !(slot instanceof Entry)) return
+  const { row, weight, others } = slot
+  const saved = copyOthers(others)
+  undo.record(() => {
+    slot.row = row
+    slot.weight = weight
+    slot.others = saved
+  })
+}
+
+/**
+ * An integrated Z-set indexed by row key: the state of distinct and view sinks, and of an arrangement's
+ * index keys that hold many rows. Element identity is (key, row by `deepEqual`): adding a row equal to one
+ * held under its key adds to that row's weight; a different row is held beside it. So the order of
+ * changes inside a delta never matters, which a "last write wins" map cannot promise.
  */
 export class KeyedZSet<T> {
-  readonly entries = new Map<KeyId, Entry<T>>()
+  /** What each key holds, by key id: a bare row or an entry (see `Slot`). */
+  readonly slots = new Map<KeyId, Slot<T>>()
   /** Sum of all weights. */
   weight = 0
+  /** Whether a key's lone row of weight 1 is held bare: not in sorted sets, whose entries are tree nodes. */
+  protected readonly holdsBare: boolean = true
 
   get size(): number {
-    return this.entries.size
+    return this.slots.size
   }
 
-  get(key: Key): Entry<T> | undefined {
-    return this.entries.get(keyId(key))
+  /** The first row held under a key id, if any. */
+  row(id: KeyId): T | undefined {
+    const slot = this.slots.get(id)
+    return slot === undefined ? undefined : slotRow(slot)
+  }
+
+  /** Puts `row`, equal to the first row held under `id`, in its place (so an old row keeps its identity). */
+  replaceRow(id: KeyId, row: T): void {
+    const slot = this.slots.get(id)
+    if (slot instanceof Entry) slot.row = row
+    else if (slot !== undefined) this.slots.set(id, row)
   }
 
   /** A new entry for `key` holding `row`: a subclass may keep more per key in it (see `SortedRows`). */
   protected entry(key: Key, _id: KeyId, row: T, weight: number): Entry<T> {
-    return { key, row, weight, others: undefined }
+    return new Entry(key, row, weight, undefined)
   }
 
   /** Adds `weight` of `row` under `key` (whose id is `id`), recording how to undo it. */
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
-    const entries = this.entries
-    const entry = entries.get(id)
+    const slots = this.slots
+    const slot = slots.get(id)
     this.weight += weight
-    if (entry === undefined) {
-      entries.set(id, this.entry(key, id, row, weight))
+    if (slot === undefined) {
+      slots.set(id, this.holdsBare && isBare(key, id, row, weight) ? row : this.entry(key, id, row, weight))
       if (undo.active)
         undo.record(() => {
-          entries.delete(id)
+          slots.delete(id)
           this.weight -= weight
         })
       return
     }
     if (undo.active) {
-      const { row: r, weight: w, others } = entry
-      const saved = copyOthers(others)
+      saveSlot(slot, undo)
       undo.record(() => {
-        entry.row = r
-        entry.weight = w
-        entry.others = saved
-        entries.set(id, entry)
+        slots.set(id, slot)
         this.weight -= weight
       })
     }
-    if (!addToEntry(entry, row, weight)) entries.delete(id)
+    if (!this.holdsBare) {
+      if (!addToEntry(slot as Entry<T>, row, weight)) slots.delete(id)
+      return
+    }
+    const next = addToSlot(slot, key, id, row, weight)
+    if (next === undefined) slots.delete(id)
+    else if (next !== slot) slots.set(id, next)
   }
 }
 
@@ -139,8 +201,7 @@ export function groupChanges<T>(delta: Delta<T>, groupOf: (change: Change<T>) =>
  */
 export function savedRows<T>(sets: Iterable<KeyedZSet<T>>): Change<T>[] {
   const out: Change<T>[] = []
-  for (const set of sets)
-    for (const e of set.entries.values()) eachRow(e, (row, weight) => out.push({ key: e.key, row, weight }))
+  for (const set of sets) for (const [id, slot] of set.slots) eachSlotRow(id, slot, (key, row, weight) => out.push({ key, row, weight }))
   return out
 }
 

@@ -1,5 +1,5 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { addToEntry, copyOthers, eachRow, KeyedZSet, type Change, type Delta, type Entry } from '../zset'
+import { addToSlot, eachSlotRow, KeyedZSet, saveSlot, type Change, type Delta, type Slot } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
@@ -16,117 +16,86 @@ const FEW = 8
 /**
  * The rows of one index key, with the same identity rules as `KeyedZSet`. Most index keys hold one row
  * (an arrangement by a primary key holds nothing else) or a handful (the comments of an issue), so one
- * row is held as a bare entry, up to `FEW` as id/entry pairs in one array, and a map is made only past
- * that: a map per index key was most of an arrangement's memory and build time.
+ * row is held as a bare slot, up to `FEW` as id/slot pairs in one array, and a map is made only past
+ * that: a map per index key was most of an arrangement's memory and build time. The three cases share one
+ * field, told apart by type (a bare row is never an array: see `isBare`).
  */
 export class GroupRows<T> {
   /** Sum of all weights (what semi and anti joins test). */
   weight = 0
+  /** The row key id of the one slot, while there is one. */
   #id: KeyId = null
-  #one: Entry<T> | undefined
-  /** Row key ids and their entries, alternating: `[id, entry, id, entry, …]`. */
-  #few: (KeyId | Entry<T>)[] | undefined
-  #many: KeyedZSet<T> | undefined
-
-  constructor(readonly key: Key) {}
+  /** One slot, or row key ids and their slots alternating (`[id, slot, id, slot, …]`), or a keyed set. */
+  #rows: Slot<T> | (KeyId | Slot<T>)[] | KeyedZSet<T> | undefined
 
   /** Number of row keys held. */
   get size(): number {
-    return this.#many ? this.#many.size : this.#few ? this.#few.length / 2 : this.#one ? 1 : 0
+    const rows = this.#rows
+    return rows instanceof KeyedZSet ? rows.size : Array.isArray(rows) ? rows.length / 2 : rows === undefined ? 0 : 1
   }
 
   /** Calls `fn` with every distinct row and its key and weight. */
   each(fn: (key: Key, row: T, weight: number) => void): void {
-    if (this.#many) for (const e of this.#many.entries.values()) eachRow(e, (row, weight) => fn(e.key, row, weight))
-    else if (this.#few) {
-      const few = this.#few
-      for (let i = 1; i < few.length; i += 2) {
-        const e = few[i] as Entry<T>
-        eachRow(e, (row, weight) => fn(e.key, row, weight))
-      }
-    } else if (this.#one) {
-      const e = this.#one
-      eachRow(e, (row, weight) => fn(e.key, row, weight))
-    }
+    const rows = this.#rows
+    if (rows instanceof KeyedZSet) for (const [id, slot] of rows.slots) eachSlotRow(id, slot, fn)
+    else if (Array.isArray(rows)) for (let i = 0; i < rows.length; i += 2) eachSlotRow(rows[i] as KeyId, rows[i + 1] as Slot<T>, fn)
+    else if (rows !== undefined) eachSlotRow(this.#id, rows, fn)
   }
 
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
     this.weight += weight
     if (undo.active) undo.record(() => (this.weight -= weight))
-    if (this.#many) return this.#many.add(key, id, row, weight, undo)
-    if (this.#few) return this.#addFew(this.#few, key, id, row, weight, undo)
-    const one = this.#one
-    if (one === undefined) {
-      this.#one = { key, row, weight, others: undefined }
-      this.#id = id
-      if (undo.active) undo.record(() => (this.#one = undefined))
-      return
-    }
-    if (this.#id !== id) {
-      const few: (KeyId | Entry<T>)[] = new Array(2)
+    const rows = this.#rows
+    if (rows instanceof KeyedZSet) return rows.add(key, id, row, weight, undo)
+    if (Array.isArray(rows)) return this.#addFew(rows, key, id, row, weight, undo)
+    if (rows !== undefined && this.#id !== id) {
+      const few: (KeyId | Slot<T>)[] = new Array(2)
       few[0] = this.#id
-      few[1] = one
-      this.#few = few
-      this.#one = undefined
-      if (undo.active)
-        undo.record(() => {
-          this.#few = undefined
-          this.#one = one
-        })
+      few[1] = rows
+      this.#rows = few
+      if (undo.active) undo.record(() => (this.#rows = rows))
       return this.#addFew(few, key, id, row, weight, undo)
     }
-    saveEntry(one, undo)
-    if (!addToEntry(one, row, weight)) {
-      this.#one = undefined
-      if (undo.active) undo.record(() => (this.#one = one))
+    if (undo.active) {
+      if (rows !== undefined) saveSlot(rows, undo)
+      undo.record(() => (this.#rows = rows))
     }
+    this.#rows = addToSlot(rows, key, id, row, weight)
+    this.#id = id
   }
 
-  #addFew(few: (KeyId | Entry<T>)[], key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
+  #addFew(few: (KeyId | Slot<T>)[], key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
     for (let i = 0; i < few.length; i += 2) {
       if (few[i] !== id) continue
-      const e = few[i + 1] as Entry<T>
-      saveEntry(e, undo)
-      if (!addToEntry(e, row, weight)) {
+      const slot = few[i + 1] as Slot<T>
+      saveSlot(slot, undo)
+      const next = addToSlot(slot, key, id, row, weight)
+      if (next === undefined) {
         few.splice(i, 2)
-        if (undo.active) undo.record(() => few.splice(i, 0, id, e))
+        if (undo.active) undo.record(() => few.splice(i, 0, id, slot))
+      } else if (next !== slot) {
+        few[i + 1] = next
+        if (undo.active) undo.record(() => (few[i + 1] = slot))
       }
       return
     }
     if (few.length < 2 * FEW) {
       // A new array of the exact size: pushing would grow the array's store by half again plus 16 slots.
-      const next: (KeyId | Entry<T>)[] = new Array(few.length + 2)
+      const next: (KeyId | Slot<T>)[] = new Array(few.length + 2)
       for (let i = 0; i < few.length; i++) next[i] = few[i]!
       next[few.length] = id
-      next[few.length + 1] = { key, row, weight, others: undefined }
-      this.#few = next
-      if (undo.active) undo.record(() => (this.#few = few))
+      next[few.length + 1] = addToSlot(undefined, key, id, row, weight)!
+      this.#rows = next
+      if (undo.active) undo.record(() => (this.#rows = few))
       return
     }
     const many = new KeyedZSet<T>()
-    for (let i = 0; i < few.length; i += 2) many.entries.set(few[i] as KeyId, few[i + 1] as Entry<T>)
+    for (let i = 0; i < few.length; i += 2) many.slots.set(few[i] as KeyId, few[i + 1] as Slot<T>)
     many.weight = this.weight - weight
-    this.#many = many
-    this.#few = undefined
-    if (undo.active)
-      undo.record(() => {
-        this.#many = undefined
-        this.#few = few
-      })
+    this.#rows = many
+    if (undo.active) undo.record(() => (this.#rows = few))
     many.add(key, id, row, weight, undo)
   }
-}
-
-/** Records how to put an entry's rows and weights back as they are now. */
-function saveEntry<T>(entry: Entry<T>, undo: UndoLog): void {
-  if (!undo.active) return
-  const { row, weight, others } = entry
-  const saved = copyOthers(others)
-  undo.record(() => {
-    entry.row = row
-    entry.weight = weight
-    entry.others = saved
-  })
 }
 
 /**
@@ -168,7 +137,7 @@ export class Arrangement<T = unknown> extends BaseOperator {
       if (indexKey == null) continue
       let group = groups.get(indexId)
       if (group === undefined) {
-        const created = new GroupRows<T>(indexKey)
+        const created = new GroupRows<T>()
         groups.set(indexId, created)
         if (undo.active) undo.record(() => groups.delete(indexId))
         group = created

@@ -1,14 +1,14 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { KeyedZSet, eachRow, savedRows, type Change, type Delta, type Entry } from '../zset'
+import { KeyedZSet, eachSlotRow, savedRows, slotKey, slotRow, type Change, type Delta, type Slot } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
 /** What distinct shows for a key: its first row, while the key's total weight is positive. */
-function shown<T>(e: Entry<T> | undefined): { key: Key; row: T } | undefined {
-  if (e === undefined) return undefined
+function shown<T>(id: KeyId, slot: Slot<T> | undefined): { key: Key; row: T } | undefined {
+  if (slot === undefined) return undefined
   let total = 0
-  eachRow(e, (_row, w) => (total += w))
-  return total > 0 ? { key: e.key, row: e.row } : undefined
+  eachSlotRow(id, slot, (_key, _row, w) => (total += w))
+  return total > 0 ? { key: slotKey(id, slot), row: slotRow(slot) } : undefined
 }
 
 /**
@@ -33,12 +33,12 @@ export class DistinctOperator extends BaseOperator {
     for (const c of delta!) {
       const k = key ? key(c.row) : c.key
       const id = keyId(k)
-      if (!before.has(id)) before.set(id, shown(state.entries.get(id)))
+      if (!before.has(id)) before.set(id, shown(id, state.slots.get(id)))
       state.add(k, id, c.row, c.weight, undo)
     }
     const out: Change<unknown>[] = []
     for (const [id, was] of before) {
-      const now = shown(state.entries.get(id))
+      const now = shown(id, state.slots.get(id))
       if (was && now && was.row === now.row) continue
       if (was) out.push({ key: was.key, row: was.row, weight: -1 })
       if (now) out.push({ key: now.key, row: now.row, weight: 1 })
