@@ -73,13 +73,14 @@ interface Row {
   readonly skipped: string | undefined
   /** Errors and mismatches with the from-scratch result. */
   readonly problems: readonly string[]
-  /** Phases cut short by a cap (the figures cover what ran). */
+  /** Phases skipped because of a cap: the build took over its cap, or batches did not get to run. */
   readonly capped: readonly string[]
   /**
-   * The timed batches stopped at the phase cap after at least one ran: reported like `capped`, but no
-   * reason to leave the peer out of the next size, where the cap bounds its batches just the same.
+   * Phases that stopped at the phase cap after some of their changes ran (the figures cover what ran):
+   * reported like `capped`, but no reason to leave the peer out of the next size, where the cap bounds
+   * them just the same.
    */
-  readonly fewerBatches: string | undefined
+  readonly shortened: readonly string[]
   /** The result was checked and equal to the from-scratch result every time. */
   readonly correct: boolean
   readonly scratchBuildMs: number
@@ -108,7 +109,7 @@ function blankRow(engine: string, view: ViewId, scratchBuildMs: number): Row {
     skipped: undefined,
     problems: [],
     capped: [],
-    fewerBatches: undefined,
+    shortened: [],
     correct: false,
     scratchBuildMs,
   }
@@ -175,6 +176,7 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
   const total = o.warmupUpdates + o.measuredUpdates + o.batchSize / 10 + (o.warmupBatches + o.batches) * o.batchSize
   const edits = editsFor(data, seed, c.reads, total)
   const capped: string[] = []
+  const shortened: string[] = []
   let next = 0
   try {
     let phase = now()
@@ -183,7 +185,7 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
       await step(peer, [e])
       db.apply(e)
       if (now() - phase > o.phaseCapMs) {
-        capped.push(`warm-up stopped after ${i + 1} updates (${o.phaseCapMs / 1000} s)`)
+        shortened.push(`warm-up stopped after ${i + 1} updates (${o.phaseCapMs / 1000} s)`)
         break
       }
     }
@@ -198,14 +200,13 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
       samples.push(now() - t)
       db.apply(e)
       if (now() - phase > o.phaseCapMs && i + 1 < o.measuredUpdates) {
-        capped.push(`${i + 1} timed updates (${o.phaseCapMs / 1000} s cap)`)
+        shortened.push(`${i + 1} timed updates (${o.phaseCapMs / 1000} s cap)`)
         break
       }
     }
     collectGarbage()
     let batchMs = 0
     let batches = 0
-    let fewerBatches: string | undefined
     // An untimed probe batch of a tenth of the size first: a peer whose batches grow faster than linearly
     // (one was seen taking a minute for 1,000 changes) is not given the full batches.
     const probe = edits.slice(next, next + o.batchSize / 10)
@@ -229,7 +230,7 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
         }
         for (const e of batch) db.apply(e)
         if (now() - phase > o.phaseCapMs && b + 1 < runs) {
-          if (batches > 0) fewerBatches = `${batches} timed batches (${o.phaseCapMs / 1000} s cap)`
+          if (batches > 0) shortened.push(`${batches} timed batches (${o.phaseCapMs / 1000} s cap)`)
           else capped.push(`no timed batch within the ${o.phaseCapMs / 1000} s cap`)
           break
         }
@@ -247,11 +248,11 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
       batches,
       problems,
       capped,
-      fewerBatches,
+      shortened,
       correct: problems.length === 0,
     }
   } catch (e) {
-    return { ...blank, buildMs, heapBytes, problems: [`error after ${next} changes: ${message(e)}`, ...problems], capped }
+    return { ...blank, buildMs, heapBytes, problems: [`error after ${next} changes: ${message(e)}`, ...problems], capped, shortened }
   }
 }
 
@@ -271,11 +272,12 @@ function steppingRow(r: CaseResult, batches: number): Row {
 
 /**
  * Why `engine` does not run on `view` at size n, or undefined when it does. Up to PEER_GATE_N every peer
- * runs. Above, only a peer that ran cleanly at the size before — built within the cap, no phase capped
- * (fewer timed batches than asked for does not count: the cap bounds them at this size too),
- * its result equal to the from-scratch one (a wrong result is not compared anyway) — and whose heap
- * there, scaled to n and doubled for the build's peak, fits in memory: V8 running out of heap kills the
- * process.
+ * runs. Above, only a peer that ran cleanly at the size before — built within the cap, no phase skipped
+ * for a cap (a phase that stopped at its cap after some changes ran does not count: the cap bounds it at
+ * this size too), its result equal to the from-scratch one (a wrong result is not compared anyway) — whose
+ * update median there, scaled to n, leaves room for ten updates in a phase (a phase stops only between
+ * changes), and whose heap there, scaled to n and doubled for the build's peak, fits in memory: V8 running
+ * out of heap kills the process.
  */
 function blocker(engine: string, view: ViewId, n: number, previous: PeerSize | undefined): string | undefined {
   if (n <= PEER_GATE_N) return undefined
@@ -288,6 +290,9 @@ function blocker(engine: string, view: ViewId, n: number, previous: PeerSize | u
   if (problem !== undefined) return `${na}: ${at}, ${problem.startsWith('mismatch') ? 'its result differed from the from-scratch one' : problem}`
   if (before.capped.length > 0) return `${na}: ${at}, ${before.capped.join('; ')}`
   const scale = n / previous.n
+  const updateMs = (before.updateMedianUs / 1000) * scale
+  if (updateMs * 10 > previous.options.phaseCapMs)
+    return `${na}: its update median ${at} (${(before.updateMedianUs / 1000).toFixed(1)} ms) × ${scale} leaves no room for ten updates in a ${previous.options.phaseCapMs / 1000} s phase`
   const needs = before.heapBytes * scale * BUILD_PEAK
   const free = memoryHeadroom()
   if (needs > free) return `${na}: needs ~${gb(needs)} GB (its heap ${at} × ${scale}, × ${BUILD_PEAK} for the build), ${gb(free)} GB free`
@@ -341,8 +346,7 @@ const times = (x: number): string => (Number.isFinite(x) && x > 0 ? `${x >= 10 ?
 /** 'ok', or what was skipped, went wrong or was cut short. */
 function status(r: Row): string {
   if (r.skipped !== undefined) return r.skipped
-  const capped = r.fewerBatches === undefined ? r.capped : [...r.capped, r.fewerBatches]
-  const notes = [...r.problems, ...capped.map((s) => `capped: ${s}`)]
+  const notes = [...r.problems, ...[...r.capped, ...r.shortened].map((s) => `capped: ${s}`)]
   return notes.length === 0 ? 'ok' : notes.join('; ')
 }
 
@@ -538,10 +542,11 @@ says so):
 ${peerRuns(sizes)}
 
 Above N = ${grouped(PEER_GATE_N)}, a build that runs for minutes cannot be cut off in-process, so a peer
-runs on a view only if, at the size before, its build finished within the cap, no phase was capped (running
-fewer timed batches than asked for within the cap is allowed) and its
-result checked out, and only if its heap there, scaled up to this N and doubled for the build's peak, fits
-in the memory left; otherwise its row says n/a and why.
+runs on a view only if, at the size before, its build finished within the cap, no phase was skipped for a
+cap (a phase that stopped at its cap after some of its changes ran is allowed: the cap bounds it here too)
+and its result checked out, and only if its update median there, scaled up to this N, leaves room for ten
+updates in a phase and its heap there, scaled up the same way and doubled for the build's peak, fits in
+the memory left; otherwise its row says n/a and why.
 
 After the change stream, every peer's result is compared row for row with the from-scratch result over
 exactly the changes it was given (verify.ts); **result** says ✓ or ✗ with the first difference. The ratio
