@@ -10,7 +10,7 @@ export interface BenchArgs {
   readonly peers: boolean
 }
 
-const USAGE = 'usage: npm run bench [-- [--n 10000,100000,1000000] [--rounds=R] [--no-peers] [--quick]]'
+const USAGE = 'usage: npm run bench:engine [-- [--n 10000,100000,1000000] [--rounds=R] [--no-peers] [--quick]]'
 
 function parseSizes(value: string): number[] {
   const sizes = value.split(',').map((s) => {
@@ -35,8 +35,9 @@ function npmValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
 }
 
 /**
- * Reads `--n 10000,100000` (or `--n=…`), `--rounds 3` (or `--rounds=3`), `--no-peers` and `--quick`. Run
- * through the root script (`npm run bench -- --n 10000 --quick`), npm swallows the flags it does not know:
+ * Reads `--n 10000,100000` (or `--n=…`), `--rounds 3` (or `--rounds=3`), `--no-peers` and `--quick`. The
+ * root scripts pass them on after a `--`; run without one (`npm run bench:engine --quick`), npm swallows
+ * the flags it does not know:
  * `--quick` arrives as the environment variable npm_config_quick=true, `--no-peers` as an empty npm_config_peers,
  * `--rounds=3` as npm_config_rounds, and `--n`'s value as a bare argument, so all are accepted.
  */
