@@ -59,9 +59,22 @@ class CountState extends ValueState<unknown, number> {
   }
 }
 
+/**
+ * `count()`'s aggregate. A group-by reads a count from the group's own total weight, which it keeps
+ * anyway, instead of a state per group: it tells this aggregate by its class.
+ */
+export class CountAggregate implements Aggregate<unknown, number> {
+  readonly kind = 'count'
+  readonly text = 'count()'
+
+  init(): AggregateState<unknown, number> {
+    return new CountState(0)
+  }
+}
+
 /** Number of rows in the group (SQL `COUNT(*)`). */
 export function count(): Aggregate<unknown, number> {
-  return { kind: 'count', text: 'count()', init: () => new CountState(0) }
+  return new CountAggregate()
 }
 
 class SumState<T> extends ValueState<T, number> {

@@ -1,13 +1,17 @@
-import type { Aggregate, AggregateState } from '../aggregates'
+import { CountAggregate, type Aggregate, type AggregateState } from '../aggregates'
 import { keyId, type Key, type KeyId } from '../key'
 import type { Change, Delta } from '../zset'
 import type { UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
+/** The states of a group whose aggregates are all counts: one shared empty array. */
+const NO_STATES: AggregateState<unknown, unknown>[] = []
+
 interface GroupState {
   readonly key: Key
-  /** Total weight of the group's rows; the group exists while it is positive. */
+  /** Total weight of the group's rows (what `count()` returns); the group exists while it is positive. */
   count: number
+  /** The states of the aggregates other than `count()`, in order. */
   readonly states: AggregateState<unknown, unknown>[]
   /** The output row last emitted for the group. */
   row: Record<string, unknown> | undefined
@@ -25,7 +29,10 @@ export class GroupByOperator extends BaseOperator {
   readonly kind = 'groupBy'
   readonly groups = new Map<KeyId, GroupState>()
   readonly names: readonly string[]
-  readonly aggregates: readonly Aggregate<unknown, unknown>[]
+  /** The aggregates that keep a state per group: all but `count()`, read from the group's weight. */
+  readonly stateful: readonly Aggregate<unknown, unknown>[]
+  /** Per aggregate, in order of `names`: whether it is `count()`. */
+  readonly #counts: readonly boolean[]
   /** Steps taken, to tell the groups a step touched without a set of them. */
   #steps = 0
 
@@ -36,12 +43,14 @@ export class GroupByOperator extends BaseOperator {
   ) {
     super([input])
     this.names = Object.keys(aggregates)
-    this.aggregates = Object.values(aggregates)
+    const all = Object.values(aggregates)
+    this.#counts = all.map((a) => a instanceof CountAggregate)
+    this.stateful = all.filter((a) => !(a instanceof CountAggregate))
     if (this.names.includes('key')) throw new RangeError("groupBy: an aggregate may not be named 'key'")
   }
 
   step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
-    const { groups, key, aggregates } = this
+    const { groups, key } = this
     const step = ++this.#steps
     const touched: GroupState[] = []
     for (const c of delta!) {
@@ -49,7 +58,7 @@ export class GroupByOperator extends BaseOperator {
       const id = keyId(k)
       let group = groups.get(id)
       if (group === undefined) {
-        const created: GroupState = { key: k, count: 0, states: aggregates.map((a) => a.init()), row: undefined, step, before: undefined }
+        const created: GroupState = { key: k, count: 0, states: this.#init(), row: undefined, step, before: undefined }
         groups.set(id, created)
         if (undo.active) undo.record(() => groups.delete(id))
         group = created
@@ -85,10 +94,16 @@ export class GroupByOperator extends BaseOperator {
     return out
   }
 
+  #init(): AggregateState<unknown, unknown>[] {
+    const stateful = this.stateful
+    return stateful.length === 0 ? NO_STATES : stateful.map((a) => a.init())
+  }
+
   #row(group: GroupState): Record<string, unknown> {
     const row: Record<string, unknown> = { key: group.key }
     const names = this.names
-    for (let i = 0; i < names.length; i++) row[names[i]!] = group.states[i]!.result()
+    const counts = this.#counts
+    for (let i = 0, s = 0; i < names.length; i++) row[names[i]!] = counts[i] ? group.count : group.states[s++]!.result()
     return row
   }
 
@@ -100,10 +115,16 @@ export class GroupByOperator extends BaseOperator {
   save(): unknown {
     const groups: [Key, number, Record<string, unknown> | undefined, unknown[]][] = []
     for (const g of this.groups.values()) {
+      // One saved state per aggregate, in order, as when a count had a state of its own.
       const states: unknown[] = []
-      for (const s of g.states) {
-        if (!s.save) return undefined
-        states.push(s.save())
+      for (let i = 0, s = 0; i < this.#counts.length; i++) {
+        if (this.#counts[i]) {
+          states.push(g.count)
+          continue
+        }
+        const state = g.states[s++]!
+        if (!state.save) return undefined
+        states.push(state.save())
       }
       groups.push([g.key, g.count, g.row, states])
     }
@@ -112,8 +133,8 @@ export class GroupByOperator extends BaseOperator {
 
   load(saved: unknown): void {
     for (const [key, count, row, states] of saved as [Key, number, Record<string, unknown> | undefined, unknown[]][]) {
-      const group: GroupState = { key, count, states: this.aggregates.map((a) => a.init()), row, step: 0, before: undefined }
-      group.states.forEach((s, i) => s.load!(states[i]))
+      const group: GroupState = { key, count, states: this.#init(), row, step: 0, before: undefined }
+      for (let i = 0, s = 0; i < this.#counts.length; i++) if (!this.#counts[i]) group.states[s++]!.load!(states[i])
       this.groups.set(keyId(key), group)
     }
   }
