@@ -3,7 +3,7 @@ import { keyId, type Key, type KeyId } from './key'
 import type { View } from './relation'
 import { FILL_AT, SortedRows } from './sorted'
 import { NO_UNDO, type UndoLog } from './undo'
-import { Entry, KeyedZSet, deepEqual, groupChanges, savedRows, slotKey, slotRow, type Change, type Delta } from './zset'
+import { Entry, KeyedZSet, change, deepEqual, groupChanges, savedRows, slotKey, slotRow, type Change, type Delta } from './zset'
 
 const NO_ROWS: readonly never[] = Object.freeze([])
 
@@ -84,7 +84,7 @@ export class ViewSink<T> {
     }
     for (const [id, slot] of part.rows.slots) {
       if (slot instanceof Entry) this.#checkOne(slot)
-      diff?.push({ key: slotKey(id, slot), row: slotRow(slot), weight: 1 })
+      diff?.push(change(slotKey(id, slot), slotRow(slot), 1))
     }
     return part.rows.size > 0
   }
@@ -129,8 +129,8 @@ export class ViewSink<T> {
         }
       }
       changed = true
-      if (was !== undefined) diff?.push({ key: keys[i]!, row: was, weight: -1 })
-      if (now !== undefined) diff?.push({ key: slotKey(id, slot!), row: now, weight: 1 })
+      if (was !== undefined) diff?.push(change(keys[i]!, was, -1))
+      if (now !== undefined) diff?.push(change(slotKey(id, slot!), now, 1))
     }
     return changed
   }

@@ -8,7 +8,7 @@ import type { CommitRecord, Storage, StoredState, ViewState } from './storage'
 import { Transaction } from './transaction'
 import { Subscriptions, type Listener } from './subscriptions'
 import { NO_UNDO, UndoLog } from './undo'
-import { eachSlotRow, KeyedZSet, slotKey, slotRow, type Change, type Delta } from './zset'
+import { change, eachSlotRow, KeyedZSet, slotKey, slotRow, type Change, type Delta } from './zset'
 
 /** Anything a store can read: a view, or an input collection. */
 export type Readable<T, P extends Key = never> = View<T, P> | Collection<T>
@@ -352,7 +352,7 @@ export class Store {
     const views = this.#circuit.sinks.size
     const rebuilt = this.#restoreViews(stored, byName, rows)
     const inputs = new Map<Source, Delta<unknown>>()
-    for (const [source, list] of rows) inputs.set(source, list.map((row) => ({ key: source.key(row), row, weight: 1 })))
+    for (const [source, list] of rows) inputs.set(source, list.map((row) => change(source.key(row), row, 1)))
     this.#applyToTables(inputs)
     this.#version = stored.version
     if (rebuilt.size === views) {
@@ -402,7 +402,7 @@ export class Store {
       const inputs = new Map<Source, Delta<unknown>>()
       for (const [name, delta] of commit.changes) {
         const source = byName.get(name)
-        if (source !== undefined) inputs.set(source, delta)
+        if (source !== undefined) inputs.set(source, records(delta))
       }
       return inputs
     })
@@ -412,8 +412,8 @@ export class Store {
       for (const [source, list] of rows) {
         const input = this.#circuit.inputs.get(source)
         if (input === undefined || !rebuild.operators.has(input)) continue
-        const delta = list.map((row) => ({ key: source.key(row), row, weight: 1 }))
-        for (const inputs of log) for (const c of inputs.get(source) ?? []) delta.push({ key: c.key, row: c.row, weight: -c.weight })
+        const delta = list.map((row) => change(source.key(row), row, 1))
+        for (const inputs of log) for (const c of inputs.get(source) ?? []) delta.push(change(c.key, c.row, -c.weight))
         atCheckpoint.set(source, delta)
       }
       this.#circuit.step(atCheckpoint, NO_UNDO, rebuild)
@@ -454,7 +454,7 @@ export class Store {
     const changes: Change<unknown>[] = []
     const migrated = rows.map((row) => {
       const next = migrate(row, version)
-      changes.push({ key: source.key(row), row, weight: -1 }, { key: source.key(next), row: next, weight: 1 })
+      changes.push(change(source.key(row), row, -1), change(source.key(next), next, 1))
       return next
     })
     this.#carry.set(source.name, changes)
@@ -534,7 +534,7 @@ export class Store {
       for (const [source, delta] of undone[i]!.inputs) {
         let list = inputs.get(source)
         if (list === undefined) inputs.set(source, (list = []))
-        for (const c of delta) list.push({ key: c.key, row: c.row, weight: -c.weight })
+        for (const c of delta) list.push(change(c.key, c.row, -c.weight))
       }
     this.#circuit.step(inputs, NO_UNDO)
     this.#applyToTables(inputs)
@@ -562,7 +562,7 @@ export class Store {
     const inputs = new Map<Source, Delta<unknown>>()
     for (const [name, delta] of commit.changes) {
       const source = byName.get(name)
-      if (source !== undefined) inputs.set(source, delta)
+      if (source !== undefined) inputs.set(source, records(delta))
       else this.#dormantApply(name, delta)
     }
     try {
@@ -635,7 +635,7 @@ export class Store {
     for (const [view, { sink }] of this.#circuit.sinks) {
       if (!subs.has(view) || sink.size === 0) continue
       const diffs = new Map<KeyId, Change<unknown>[]>()
-      for (const [pid, part] of sink.parts) diffs.set(pid, Array.from(part.rows.slots, ([id, slot]) => ({ key: slotKey(id, slot), row: slotRow(slot), weight: 1 })))
+      for (const [pid, part] of sink.parts) diffs.set(pid, Array.from(part.rows.slots, ([id, slot]) => change(slotKey(id, slot), slotRow(slot), 1)))
       subs.enqueue(view, view.name, diffs, this.#version)
     }
     for (const [source, { table }] of this.#tables)
@@ -695,7 +695,10 @@ export type Table = Map<KeyId, unknown>
 
 /** Every row of a table as an insert. */
 const inserts = (source: Source, table: Table): Change<unknown>[] =>
-  Array.from(table.values(), (row) => ({ key: source.key(row), row, weight: 1 }))
+  Array.from(table.values(), (row) => change(source.key(row), row, 1))
+
+/** A delta read back from storage, remade as the engine makes changes (one shape through every operator). */
+const records = (delta: Delta<unknown>): Delta<unknown> => delta.map((c) => change(c.key, c.row, c.weight))
 
 /** Applies a delta that may hold several changes per key: the net change of each key, deletes first. */
 function applyNet(table: Table, delta: Delta<unknown>): void {

@@ -3,7 +3,7 @@ import { DuplicateKeyError, InvalidRowError, MissingKeyError, UsageError } from 
 import { isKey, keyId, type Key, type KeyId } from './key'
 import type { Collection, Source } from './relation'
 import type { Table } from './store'
-import { deepEqual, type Change, type Delta } from './zset'
+import { change, deepEqual, type Change, type Delta } from './zset'
 
 interface PendingRow {
   readonly key: Key
@@ -210,7 +210,7 @@ class FreshTable {
   close(source: Source): Change<unknown>[] {
     const rows = this.rows
     if (this.#deletes > 0) for (const [id, row] of rows) if (row === GONE) rows.delete(id)
-    return Array.from(rows.values(), (row) => ({ key: source.key(row), row, weight: 1 }))
+    return Array.from(rows.values(), (row) => change(source.key(row), row, 1))
   }
 }
 
@@ -221,8 +221,8 @@ function closePending(rows: Map<KeyId, PendingRow>): Change<unknown>[] {
   for (const { key, before, after } of rows.values()) {
     // An update to an equal row changes nothing: the stored row keeps its identity, no diff, no version.
     if (deepEqual(before, after)) continue
-    if (before !== undefined) delta.push({ key, row: before, weight: -1 })
-    if (after !== undefined) delta.push({ key, row: after, weight: 1 })
+    if (before !== undefined) delta.push(change(key, before, -1))
+    if (after !== undefined) delta.push(change(key, after, 1))
   }
   return delta
 }

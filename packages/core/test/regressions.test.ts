@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { createStore, view } from '../src/index'
+import superjson from 'superjson'
+import { collection, createStore, view, type Change } from '../src/index'
 import { items, others, teams, type Item } from './scenario'
 
 // Counterexamples the property tests found, shrunk and kept as plain examples so they run on every seed.
@@ -99,5 +100,31 @@ describe('limit', () => {
       { tag: 'a', v: 2 },
       { tag: 'c', v: 3 },
     ])
+  })
+})
+
+describe('changes handed out', () => {
+  // The engine makes its changes with a constructor (docs/performance.md, "What we tried"); what
+  // subscribers and storage get must still serialize like object literals, Dates and all.
+  test('are plain objects that superjson round-trips, in view and collection diffs', () => {
+    interface Event {
+      id: number
+      at: Date
+    }
+    const events = collection<Event>('events', { key: 'id' })
+    const recent = view('recent', events.filter((e) => e.at.getTime() > 0).map((e) => ({ id: e.id, at: e.at }), { key: (r) => r.id }))
+    const store = createStore({ views: [recent] })
+    const heard: Change<unknown>[] = []
+    store.subscribe(recent, (diff) => heard.push(...diff))
+    store.subscribe(events, (diff) => heard.push(...diff))
+    store.transact((tx) => tx.insert(events, { id: 1, at: new Date(1000) }))
+    store.transact((tx) => tx.update(events, 1, { at: new Date(2000) }))
+    expect(heard.map((c) => c.weight)).toStrictEqual([1, 1, -1, 1, -1, 1])
+    for (const c of heard) {
+      expect(Object.getPrototypeOf(c)).toBe(Object.prototype)
+      const back = superjson.parse<Change<Event>>(superjson.stringify(c))
+      expect(back).toStrictEqual({ key: c.key, row: c.row, weight: c.weight })
+      expect(back.row.at).toBeInstanceOf(Date)
+    }
   })
 })

@@ -1,13 +1,15 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { addToSlot, eachSlotRow, KeyedZSet, saveSlot, type Change, type Delta, type Slot } from '../zset'
+import { addToSlot, change, eachSlotRow, KeyedZSet, saveSlot, type Change, type Delta, type Slot } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
-/** A change together with its index key, as an arrangement hands it to the joins reading it. */
-export interface Indexed<T> {
-  readonly indexKey: Key
-  readonly indexId: KeyId
-  readonly change: Change<T>
+/** A change together with its index key, as an arrangement hands it to the joins reading it (a class: see `PlainChange` in zset.ts). */
+export class Indexed<T> {
+  constructor(
+    readonly indexKey: Key,
+    readonly indexId: KeyId,
+    readonly change: Change<T>,
+  ) {}
 }
 
 /** Up to this many row keys, an index key's rows are held in a flat array that lookups scan. */
@@ -124,7 +126,7 @@ export class Arrangement<T = unknown> extends BaseOperator {
     let i = 0
     for (const change of delta as Delta<T>) {
       const k = indexKey(change.row)
-      pending[i++] = { indexKey: k, indexId: k == null ? null : keyId(k), change }
+      pending[i++] = new Indexed(k, k == null ? null : keyId(k), change)
     }
     this.pending = pending
     // The delta passes through unchanged: readers are scheduled by it and read `pending`.
@@ -158,7 +160,7 @@ export class Arrangement<T = unknown> extends BaseOperator {
 
   save(): unknown {
     const out: Change<T>[] = []
-    for (const g of this.groups.values()) g.each((key, row, weight) => out.push({ key, row, weight }))
+    for (const g of this.groups.values()) g.each((key, row, weight) => out.push(change(key, row, weight)))
     return out
   }
 

@@ -1,5 +1,5 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { KeyedZSet, eachSlotRow, savedRows, slotKey, slotRow, type Change, type Delta, type Slot } from '../zset'
+import { KeyedZSet, change, eachSlotRow, savedRows, slotKey, slotRow, type Change, type Delta, type Slot } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
@@ -40,8 +40,8 @@ export class DistinctOperator extends BaseOperator {
     for (const [id, was] of before) {
       const now = shown(id, state.slots.get(id))
       if (was && now && was.row === now.row) continue
-      if (was) out.push({ key: was.key, row: was.row, weight: -1 })
-      if (now) out.push({ key: now.key, row: now.row, weight: 1 })
+      if (was) out.push(change(was.key, was.row, -1))
+      if (now) out.push(change(now.key, now.row, 1))
     }
     return out
   }

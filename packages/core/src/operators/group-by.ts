@@ -1,6 +1,6 @@
 import { CountAggregate, type Aggregate, type AggregateState } from '../aggregates'
 import { keyId, type Key, type KeyId } from '../key'
-import type { Change, Delta } from '../zset'
+import { change, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
@@ -81,8 +81,8 @@ export class GroupByOperator extends BaseOperator {
       const after = group.count > 0 ? this.#row(group) : undefined
       group.before = undefined
       if (before && after && this.#sameAggregates(before, after)) continue
-      if (before) out.push({ key: group.key, row: before, weight: -1 })
-      if (after) out.push({ key: group.key, row: after, weight: 1 })
+      if (before) out.push(change(group.key, before, -1))
+      if (after) out.push(change(group.key, after, 1))
       group.row = after
       if (undo.active) undo.record(() => (group.row = before))
       if (group.count <= 0) {

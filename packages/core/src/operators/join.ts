@@ -1,5 +1,5 @@
 import type { Key, KeyId } from '../key'
-import type { Change, Delta } from '../zset'
+import { change, pairOf, type Change, type Delta } from '../zset'
 import type { Arrangement, Indexed } from './arrangement'
 import { BaseOperator } from './operator'
 
@@ -55,11 +55,8 @@ export class JoinOperator extends BaseOperator {
   }
 }
 
-const pair = (aKey: Key, a: unknown, bKey: Key, b: unknown, weight: number): Change<unknown> => ({
-  key: [aKey, bKey],
-  row: [a, b],
-  weight,
-})
+const pair = (aKey: Key, a: unknown, bKey: Key, b: unknown, weight: number): Change<unknown> =>
+  change(pairOf(aKey, bKey), pairOf(a, b), weight)
 
 /**
  * Semi-join (rows of a with a match in b) and anti-join (rows of a without one). Whether a key of a
@@ -100,7 +97,7 @@ export class MatchJoinOperator extends BaseOperator {
       const group = this.left.lookup(id)
       if (!group) continue
       const sign = isMatched === keep ? 1 : -1
-      group.each((key, row, weight) => out.push({ key, row, weight: sign * weight }))
+      group.each((key, row, weight) => out.push(change(key, row, sign * weight)))
     }
     // Δa against b as of the end of this step.
     for (const { indexKey, indexId, change } of this.left.pending) {
@@ -120,6 +117,6 @@ export class PadOperator extends BaseOperator {
   }
 
   step([delta]: readonly Delta<unknown>[]): Delta<unknown> {
-    return delta!.map((c) => ({ key: [c.key], row: [c.row, undefined], weight: c.weight }))
+    return delta!.map((c) => change([c.key], pairOf(c.row, undefined), c.weight))
   }
 }

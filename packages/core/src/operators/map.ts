@@ -1,5 +1,5 @@
 import type { Key } from '../key'
-import type { Change, Delta } from '../zset'
+import { change, pairOf, type Change, type Delta } from '../zset'
 import { BaseOperator, type Operator } from './operator'
 
 /**
@@ -23,7 +23,7 @@ export class MapOperator extends BaseOperator {
     let i = 0
     for (const c of delta!) {
       const row = fn(c.row)
-      out[i++] = { key: key ? key(row) : c.key, row, weight: c.weight }
+      out[i++] = change(key ? key(row) : c.key, row, c.weight)
     }
     return out
   }
@@ -46,7 +46,7 @@ export class FlatMapOperator extends BaseOperator {
     const out: Change<unknown>[] = []
     for (const c of delta!) {
       let i = 0
-      for (const row of fn(c.row)) out.push({ key: key ? key(row) : [c.key, i++], row, weight: c.weight })
+      for (const row of fn(c.row)) out.push(change(key ? key(row) : pairOf(c.key, i++), row, c.weight))
     }
     return out
   }

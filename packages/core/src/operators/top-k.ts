@@ -1,7 +1,7 @@
 import { keyId, type Key, type KeyId } from '../key'
 import type { Order } from '../relation'
 import { FILL_AT, SortedRows, type SortKey } from '../sorted'
-import { groupChanges, savedRows, type Change, type Delta } from '../zset'
+import { change, groupChanges, savedRows, type Change, type Delta } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
@@ -103,11 +103,11 @@ export class TopKOperator extends BaseOperator {
     const before = w.shown
     for (const [id, old] of before) {
       const now = shown.get(id)
-      if (now === undefined || now.row !== old.row) out.push({ key: old.key, row: old.row, weight: -1 })
+      if (now === undefined || now.row !== old.row) out.push(change(old.key, old.row, -1))
     }
     for (const [id, now] of shown) {
       const old = before.get(id)
-      if (old === undefined || old.row !== now.row) out.push({ key: now.key, row: now.row, weight: 1 })
+      if (old === undefined || old.row !== now.row) out.push(change(now.key, now.row, 1))
     }
     const lastBefore = w.last
     w.shown = shown

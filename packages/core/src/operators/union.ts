@@ -1,4 +1,4 @@
-import type { Change, Delta } from '../zset'
+import { change, type Change, type Delta } from '../zset'
 import { BaseOperator, type Operator } from './operator'
 
 /** Z-set sum of its inputs: linear, Δ(a + b) = Δa + Δb. No state. */
@@ -25,6 +25,6 @@ export class NegateOperator extends BaseOperator {
   }
 
   step([delta]: readonly Delta<unknown>[]): Delta<unknown> {
-    return delta!.map((c) => ({ key: c.key, row: c.row, weight: -c.weight }))
+    return delta!.map((c) => change(c.key, c.row, -c.weight))
   }
 }

@@ -1,5 +1,5 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { deepEqual, type Change } from '../zset'
+import { change, deepEqual, type Change } from '../zset'
 
 const UNSET = Symbol('unset')
 
@@ -42,8 +42,8 @@ export function mergeDiffs(diffs: readonly (readonly Change<unknown>[])[]): Chan
   const merged: Change<unknown>[] = []
   for (const { key, before, after } of spans.values()) {
     if (deepEqual(before, after)) continue
-    if (before !== undefined) merged.push({ key, row: before, weight: -1 })
-    if (after !== undefined) merged.push({ key, row: after, weight: 1 })
+    if (before !== undefined) merged.push(change(key, before, -1))
+    if (after !== undefined) merged.push(change(key, after, 1))
   }
   return merged
 }
