@@ -124,9 +124,9 @@ export class Arrangement<T = unknown> extends BaseOperator {
     const indexKey = this.indexKey
     const pending: Indexed<T>[] = new Array(delta!.length)
     let i = 0
-    for (const change of delta as Delta<T>) {
-      const k = indexKey(change.row)
-      pending[i++] = new Indexed(k, k == null ? null : keyId(k), change)
+    for (const c of delta as Delta<T>) {
+      const k = indexKey(c.row)
+      pending[i++] = new Indexed(k, k == null ? null : keyId(k), c)
     }
     this.pending = pending
     // The delta passes through unchanged: readers are scheduled by it and read `pending`.
@@ -135,7 +135,7 @@ export class Arrangement<T = unknown> extends BaseOperator {
 
   flush(undo: UndoLog): void {
     const groups = this.groups
-    for (const { indexKey, indexId, change } of this.pending) {
+    for (const { indexKey, indexId, change: c } of this.pending) {
       if (indexKey == null) continue
       let group = groups.get(indexId)
       if (group === undefined) {
@@ -145,7 +145,7 @@ export class Arrangement<T = unknown> extends BaseOperator {
         group = created
       }
       const g = group
-      g.add(change.key, keyId(change.key), change.row, change.weight, undo)
+      g.add(c.key, keyId(c.key), c.row, c.weight, undo)
       if (g.size === 0) {
         groups.delete(indexId)
         if (undo.active) undo.record(() => groups.set(indexId, g))

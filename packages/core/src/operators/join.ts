@@ -82,8 +82,8 @@ export class MatchJoinOperator extends BaseOperator {
     const right = this.right
     // Net change of b's weight per touched index key.
     const db = new Map<KeyId, number>()
-    for (const { indexKey, indexId, change } of right.pending)
-      if (indexKey != null) db.set(indexId, (db.get(indexId) ?? 0) + change.weight)
+    for (const { indexKey, indexId, change: c } of right.pending)
+      if (indexKey != null) db.set(indexId, (db.get(indexId) ?? 0) + c.weight)
     const weightBefore = (id: KeyId) => right.lookup(id)?.weight ?? 0
 
     // Keys whose match flipped: I(a) as of the previous step enters or leaves. This goes before Δa: keyed
@@ -100,9 +100,9 @@ export class MatchJoinOperator extends BaseOperator {
       group.each((key, row, weight) => out.push(change(key, row, sign * weight)))
     }
     // Δa against b as of the end of this step.
-    for (const { indexKey, indexId, change } of this.left.pending) {
+    for (const { indexKey, indexId, change: c } of this.left.pending) {
       const matched = indexKey != null && weightBefore(indexId) + (db.get(indexId) ?? 0) > 0
-      if (matched === keep) out.push(change)
+      if (matched === keep) out.push(c)
     }
     return out
   }
