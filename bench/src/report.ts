@@ -223,6 +223,7 @@ npm run bench:engine -- --n 10k,100k # choose the sizes
 npm run bench:engine -- --rounds=5   # stepping's rounds per view (default 3 up to N = 100,000, 1 above)
 npm run bench:engine -- --no-peers   # stepping alone; keeps the peers section below as it was
 npm run bench:engine -- --quick      # N = 10,000, fewer samples, one round; prints only, leaves this file alone
+npm run bench:cold                   # each view in a fresh process that builds first (the cold section below)
 \`\`\`
 
 The workload is deterministic (seeded PRNG): the same data and change stream on every run.
@@ -245,7 +246,7 @@ ${peers === undefined ? '' : `\n${peers}\n`}`
  * The sections of RESULTS.md kept between `<!-- bench:NAME -->` markers: the other bench scripts', and the
  * peers' when main.ts runs without them.
  */
-const SECTIONS = ['peers', 'react', 'storage', 'idb', 'sync', 'dashboard']
+const SECTIONS = ['peers', 'cold', 'react', 'storage', 'idb', 'sync', 'dashboard']
 
 /** Writes RESULTS.md, keeping the marked sections `markdown` does not bring a new version of. */
 export function writeResults(path: string, markdown: string): void {
