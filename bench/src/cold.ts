@@ -12,11 +12,8 @@ import { collectGarbage, median, now, percentile } from './measure'
 import { insertDataset } from './schema'
 import { ScratchDb } from './scratch'
 import { applyEdit, editsFor, type EditKind } from './stream'
-import { MEASURED_UPDATES, WARMUP_UPDATES } from './run'
+import { DATA_SEED, MEASURED_UPDATES, STREAM_SEED, WARMUP_UPDATES, mediansByKind } from './run'
 import { generateDataset } from './workload'
-
-const DATA_SEED = 0x5eed
-const STREAM_SEED = 0xc4a9e5
 
 /** What one child process measured for one view. */
 interface ColdRun {
@@ -39,18 +36,12 @@ function child(id: string, n: number): void {
   store.transact((tx) => insertDataset(tx, data, c.reads))
   const buildMs = now() - t0
   for (let i = 0; i < WARMUP_UPDATES; i++) store.transact((tx) => applyEdit(tx, edits[i]!))
-  const samples: number[] = []
-  const byKind = new Map<EditKind, number[]>()
-  for (let i = WARMUP_UPDATES; i < edits.length; i++) {
-    const e = edits[i]!
+  const measured = edits.slice(WARMUP_UPDATES)
+  const samples = measured.map((e) => {
     const t = now()
     store.transact((tx) => applyEdit(tx, e))
-    const us = (now() - t) * 1000
-    samples.push(us)
-    const list = byKind.get(e.kind)
-    if (list === undefined) byKind.set(e.kind, [us])
-    else list.push(us)
-  }
+    return (now() - t) * 1000
+  })
   const db = ScratchDb.load(data, c.reads)
   for (const e of edits) db.apply(e)
   c.verify(store, db)
@@ -59,7 +50,7 @@ function child(id: string, n: number): void {
     buildMs,
     medianUs: median(samples),
     p99Us: percentile(samples, 0.99),
-    byKind: Object.fromEntries(Array.from(byKind, ([kind, list]) => [kind, median(list)])),
+    byKind: Object.fromEntries(mediansByKind(measured, samples)),
   }
   console.log(JSON.stringify(run))
 }

@@ -7,14 +7,12 @@ import type { PeerSize } from './peers'
 import { recursionMarkdown, runRecursion } from './recursion'
 import { describeMachine, kindTable, resultsMarkdown, sizeSummary, table, verdict, writeResults } from './report'
 import type { SizeResults } from './report'
-import { MEASURED_UPDATES, TIMED_BATCHES, WARMUP_BATCHES, WARMUP_UPDATES, medianOfRounds, runCase } from './run'
+import { DATA_SEED, MEASURED_UPDATES, STREAM_SEED, TIMED_BATCHES, WARMUP_BATCHES, WARMUP_UPDATES, medianOfRounds, runCase } from './run'
 import type { CaseResult, RunOptions } from './run'
 import type { Dataset } from './schema'
 import { CASES } from './views'
 import { generateDataset } from './workload'
 
-const DATA_SEED = 0x5eed
-const STREAM_SEED = 0xc4a9e5
 const WARMUP_N = 2_000
 /** Up to this size stepping runs ROUNDS rounds per view; above, one (a round at 1M takes minutes). */
 const ROUNDS_UP_TO_N = 100_000

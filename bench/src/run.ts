@@ -3,8 +3,12 @@ import { ScratchDb } from './scratch'
 import { insertDataset } from './schema'
 import type { Dataset } from './schema'
 import { applyEdit, editsFor } from './stream'
-import type { EditKind } from './stream'
+import type { Edit, EditKind } from './stream'
 import type { BenchCase } from './views'
+
+/** The seeds of the dataset and of the change stream: every bench script measures the same workload. */
+export const DATA_SEED = 0x5eed
+export const STREAM_SEED = 0xc4a9e5
 
 /**
  * Single-row warm-up transactions before the timed ones, the same for every engine (stepping and the
@@ -159,15 +163,8 @@ export function runCase(c: BenchCase, data: Dataset, opts: RunOptions): CaseResu
   c.verify(store, db)
   const rows = c.recompute(db).length
 
-  const byKind = new Map<EditKind, number[]>()
-  for (let i = 0; i < measured.length; i++) {
-    const kind = measured[i]!.kind
-    let list = byKind.get(kind)
-    if (list === undefined) byKind.set(kind, (list = []))
-    list.push(samples[i]!)
-  }
   const medianUsByKind = new Map<EditKind, number>()
-  for (const [kind, list] of byKind) medianUsByKind.set(kind, median(list) * 1000)
+  for (const [kind, ms] of mediansByKind(measured, samples)) medianUsByKind.set(kind, ms * 1000)
 
   const updateMedianUs = median(samples) * 1000
   const scratchRecomputeMs = median(recomputes)
@@ -216,4 +213,16 @@ export function medianOfRounds(rounds: readonly CaseResult[]): CaseResult {
     coldMedianUs: of((r) => r.coldMedianUs),
     medianUsByKind,
   }
+}
+
+/** The median of `samples[i]` (the time of `edits[i]`) per kind of change. */
+export function mediansByKind(edits: readonly Edit[], samples: readonly number[]): Map<EditKind, number> {
+  const byKind = new Map<EditKind, number[]>()
+  for (let i = 0; i < edits.length; i++) {
+    const kind = edits[i]!.kind
+    let list = byKind.get(kind)
+    if (list === undefined) byKind.set(kind, (list = []))
+    list.push(samples[i]!)
+  }
+  return new Map(Array.from(byKind, ([kind, list]) => [kind, median(list)]))
 }
