@@ -11,6 +11,8 @@ export interface CheckOptions {
   readonly numRuns?: number
   /** The random transaction sequences to run (default: `scenario`). */
   readonly scenario?: fc.Arbitrary<Scenario>
+  /** False: report the first failing sequence as it is, for sequences too large to shrink in a test's time. */
+  readonly shrink?: boolean
 }
 
 /**
@@ -23,7 +25,7 @@ export function checkViews(views: readonly View<unknown, Key>[], options: CheckO
   const partitions = options.partitions ?? []
   fc.assert(
     fc.property(options.scenario ?? scenario, (s) => run(views, partitions, s)),
-    { numRuns: options.numRuns ?? 100 },
+    { numRuns: options.numRuns ?? 100, endOnFailure: options.shrink === false },
   )
 }
 

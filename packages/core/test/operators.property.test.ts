@@ -2,7 +2,7 @@ import { describe, test } from 'vitest'
 import { view, type Key, type View } from '../src/index'
 import { checkViews } from './check'
 import { avg, count, max, min, reducer, sum } from './oracle'
-import { GROUPS, items, largeScenario, others, TAGS, teams, type Item } from './scenario'
+import { GROUPS, headScenario, items, largeScenario, others, TAGS, teams, type Item } from './scenario'
 
 /*
  * Each operator on its own, over random transaction sequences: the view equals recomputing it from
@@ -200,6 +200,19 @@ describe('ordered views and top-K after a large transaction (sorted in one go in
         view('bulkPartitioned', items.orderBy((i) => i.v).partitionBy((i) => i.tag)),
       ],
       { partitions: TAGS, scenario: largeScenario, numRuns: 40 },
+    )
+  })
+})
+
+describe('top-K over more rows than it first places (a head in the tree, the rest unsorted)', () => {
+  test('ascending and descending windows as deletes drain the head and it loads again', () => {
+    const valued = items.filter((i) => i.v !== null)
+    checkViews(
+      [
+        view('headAsc', valued.orderBy((i) => i.v).limit(3)),
+        view('headDescOffset', valued.orderBy((i) => i.v, 'desc').limit(2, { offset: 1 })),
+      ],
+      { scenario: headScenario, numRuns: 3, shrink: false },
     )
   })
 })

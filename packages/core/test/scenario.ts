@@ -135,6 +135,29 @@ export const largeScenario: fc.Arbitrary<Scenario> = fc
     return first.length > 0 ? { initial: first, steps: [big, ...steps] } : { initial: big, steps }
   })
 
+/**
+ * A first transaction of 1,400 items, more rows than a top-K places in its tree at first (`LOAD_MIN`),
+ * then 50 transactions of 40 changes that mostly delete the item of least value (of greatest, less
+ * often): they drain the placed head of an ascending top-K over items with a value, so it loads more rows
+ * from the rest, and change rows around it.
+ */
+export const headScenario: fc.Arbitrary<Scenario> = fc
+  .tuple(
+    fc.tuple(...Array.from({ length: 1400 }, (_, id) => fullItem(id))),
+    fc.array(
+      fc.array(
+        fc.oneof(
+          { weight: 10, arbitrary: fc.constant<Intent>({ kind: 'deleteExtreme', which: 'min', g: 'any' }) },
+          { weight: 3, arbitrary: fc.constant<Intent>({ kind: 'deleteExtreme', which: 'max', g: 'any' }) },
+          { weight: 2, arbitrary: intent },
+        ),
+        { minLength: 40, maxLength: 40 },
+      ),
+      { minLength: 50, maxLength: 50 },
+    ),
+  )
+  .map(([is, steps]) => ({ initial: is.map(({ id, ...fields }) => insert({ coll: 'items', id, fields })), steps }))
+
 const insert = (t: Target): Intent => ({ kind: 'write', via: 'insert', target: t })
 
 /** The rows the store should hold: the model the oracle evaluates over. */

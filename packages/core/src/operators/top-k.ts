@@ -19,8 +19,9 @@ interface Window {
 }
 
 /**
- * orderBy + limit (top-K), optionally per group. State: every row of each group in sort order (a B+
- * tree, O(log n) per change) and the window currently shown. A change strictly after a full window's
+ * orderBy + limit (top-K), optionally per group. State: every row of each group, its head (at least
+ * offset + limit rows) in sort order (a B+ tree, O(log n) per change; see `SortedRows`), and the window
+ * currently shown. A change strictly after a full window's
  * last row does nothing more; one inside it re-reads the first offset + limit rows of its group, so
  * the cost per change is O(log n + offset + limit). Ties are broken by key, so the window never
  * depends on arrival order.
@@ -78,7 +79,7 @@ export class TopKOperator extends BaseOperator {
     const groups = this.groups
     let w = groups.get(gid)
     if (w === undefined) {
-      const created: Window = { id: gid, rows: new SortedRows(this.order), shown: new Map(), last: undefined }
+      const created: Window = { id: gid, rows: new SortedRows(this.order, this.offset + this.limit), shown: new Map(), last: undefined }
       groups.set(gid, created)
       if (undo.active) undo.record(() => groups.delete(gid))
       w = created
@@ -129,7 +130,7 @@ export class TopKOperator extends BaseOperator {
 
   override stateSize(): number {
     let n = 0
-    for (const w of this.groups.values()) n += w.rows.size
+    for (const w of this.groups.values()) n += w.rows.rows.size
     return n
   }
 }
