@@ -60,7 +60,12 @@ export class GroupRows<T> {
     }
     if (undo.active) {
       if (rows !== undefined) saveSlot(rows, undo)
-      undo.record(() => (this.#rows = rows))
+      // The id too: a slot emptied earlier in the step leaves the old id behind, and a new key takes its place.
+      const heldId = this.#id
+      undo.record(() => {
+        this.#rows = rows
+        this.#id = heldId
+      })
     }
     this.#rows = addToSlot(rows, key, id, row, weight)
     this.#id = id
