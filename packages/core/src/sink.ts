@@ -107,8 +107,12 @@ export class ViewSink<T> {
         keys.push(c.key)
         befores.push(rows.row(id))
       }
+      // An update (−old, +new under one key) that leaves a row's sort value as it was changes the row in
+      // its place in the tree.
+      const next = changes[i + 1]
       try {
-        part.add(c.key, id, c.row, c.weight, undo)
+        if (part.sorted !== undefined && c.weight === -1 && next !== undefined && next.weight === 1 && keyId(next.key) === id && part.sorted.replace(id, c.row, next.row, undo)) i++
+        else part.add(c.key, id, c.row, c.weight, undo)
       } catch (cause) {
         throw this.#orderByError(cause)
       }

@@ -2,7 +2,7 @@ import { BTree, bulkLoad } from './btree'
 import { compareValues, keyId, type Key, type KeyId } from './key'
 import type { Order } from './relation'
 import type { UndoLog } from './undo'
-import { Entry, KeyedZSet, type Delta } from './zset'
+import { deepEqual, Entry, KeyedZSet, type Delta } from './zset'
 
 /** Where a row sits in an order: its sort value, then its key to break ties. */
 export interface SortKey {
@@ -167,6 +167,25 @@ export class SortedRows<T> {
     }
     if (!this.#complete && this.tree.size < Math.max(this.bound, 1)) this.#load(undo)
     return touched
+  }
+
+  /**
+   * Replaces `old`, held alone and placed under `id`, by `row` when `row` sorts where `old` does: the same
+   * outcome as adding −old and then +row, but the key's entry keeps its place in the tree and only its
+   * row changes. Returns false, having changed nothing, when that does not apply.
+   */
+  replace(id: KeyId, old: T, row: T, undo: UndoLog): boolean {
+    const entry = (this.rows as SortedZSet<T>).slots.get(id)
+    if (entry === undefined || !entry.placed || entry.weight !== 1 || entry.others !== undefined) return false
+    const before = entry.row
+    if (before !== old && !deepEqual(before, old)) return false
+    const probe = this.#probe
+    probe.value = this.order.value(row)
+    probe.key = entry.key
+    if (this.compare(probe, entry) !== 0) return false
+    entry.row = row
+    if (undo.active) undo.record(() => (entry.row = before))
+    return true
   }
 
   /** Whether a row with sort value `value` goes into the tree: always while there is no rest, else if it sorts before the tree's last row. */
