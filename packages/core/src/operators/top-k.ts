@@ -21,10 +21,10 @@ interface Window {
 /**
  * orderBy + limit (top-K), optionally per group. State: every row of each group, its head (at least
  * offset + limit rows) in sort order (a B+ tree, O(log n) per change; see `SortedRows`), and the window
- * currently shown. A change strictly after a full window's
- * last row does nothing more; one inside it re-reads the first offset + limit rows of its group, so
- * the cost per change is O(log n + offset + limit). Ties are broken by key, so the window never
- * depends on arrival order.
+ * currently shown. A change strictly after a full window's last row does nothing more; one inside it
+ * re-reads the first offset + limit rows of its group, so the cost per change is O(log n + offset +
+ * limit), plus, amortized, the scans that reload a drained head. Ties are broken by key, so the window
+ * never depends on arrival order.
  */
 export class TopKOperator extends BaseOperator {
   readonly kind = 'topK'
