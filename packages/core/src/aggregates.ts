@@ -54,8 +54,8 @@ abstract class ValueState<T, R> implements AggregateState<T, R> {
 
 class CountState extends ValueState<unknown, number> {
   add(_row: unknown, weight: number, undo: UndoLog): void {
+    if (undo.active) undo.field(this, 'current', this.current)
     this.current += weight
-    if (undo.active) undo.record(() => (this.current -= weight))
   }
 }
 
@@ -85,9 +85,8 @@ class SumState<T> extends ValueState<T, number> {
   add(row: T, weight: number, undo: UndoLog): void {
     const v = this.value(row)
     if (v == null) return
-    const before = this.current
+    if (undo.active) undo.field(this, 'current', this.current)
     this.current += v * weight
-    if (undo.active) undo.record(() => (this.current = before))
   }
 }
 
@@ -109,14 +108,12 @@ class AvgState<T> implements AggregateState<T, number | null> {
   add(row: T, weight: number, undo: UndoLog): void {
     const v = this.value(row)
     if (v == null) return
-    const before = this.total
+    if (undo.active) {
+      undo.field(this, 'total', this.total)
+      undo.field(this, 'n', this.n)
+    }
     this.total += v * weight
     this.n += weight
-    if (undo.active)
-      undo.record(() => {
-        this.total = before
-        this.n -= weight
-      })
   }
 
   result(): number | null {
@@ -157,11 +154,7 @@ class ExtremeState<T, V> implements AggregateState<T, OrNull<V>> {
     const after = before + weight
     if (after === 0) values.delete(v)
     else values.set(v, after)
-    if (undo.active)
-      undo.record(() => {
-        if (before === 0) values.delete(v)
-        else values.set(v, before)
-      })
+    if (undo.active) undo.entry(values, v, before === 0 ? undefined : before)
   }
 
   result(): OrNull<V> {
@@ -207,8 +200,8 @@ class ReducerState<T, A> extends ValueState<T, A> {
     const step = weight > 0 ? this.spec.add : this.spec.remove
     let acc = before
     for (let i = Math.abs(weight); i > 0; i--) acc = step(acc, row)
+    if (undo.active) undo.field(this, 'current', before)
     this.current = acc
-    if (undo.active) undo.record(() => (this.current = before))
   }
 }
 

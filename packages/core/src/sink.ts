@@ -62,7 +62,7 @@ export class ViewSink<T> {
     if (part === undefined) {
       const created = new Partition<T>(view)
       parts.set(pid, created)
-      if (undo.active) undo.record(() => parts.delete(pid))
+      if (undo.active) undo.entry(parts, pid, undefined)
       part = created
     }
     const diff: Change<T>[] | undefined = record ? [] : undefined
@@ -166,7 +166,7 @@ export class ViewSink<T> {
     if (diff !== undefined) this.diffs.set(pid, diff)
     if (part.rows.size === 0) {
       this.parts.delete(pid)
-      if (undo.active) undo.record(() => this.parts.set(pid, part))
+      if (undo.active) undo.entry(this.parts, pid, part)
     }
   }
 

@@ -183,8 +183,8 @@ export class SortedRows<T> {
     probe.value = this.order.value(row)
     probe.key = entry.key
     if (this.compare(probe, entry) !== 0) return false
+    if (undo.active) undo.field(entry, 'row', before)
     entry.row = row
-    if (undo.active) undo.record(() => (entry.row = before))
     return true
   }
 

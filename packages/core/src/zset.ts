@@ -111,13 +111,9 @@ export function addToSlot<T>(slot: Slot<T> | undefined, key: Key, id: KeyId, row
 /** Records how to put an entry's rows and weights back as they are now (a bare row is never changed). */
 export function saveSlot<T>(slot: Slot<T>, undo: UndoLog): void {
   if (!undo.active || !(slot instanceof Entry)) return
-  const { row, weight, others } = slot
-  const saved = copyOthers(others)
-  undo.record(() => {
-    slot.row = row
-    slot.weight = weight
-    slot.others = saved
-  })
+  undo.field(slot, 'row', slot.row)
+  undo.field(slot, 'weight', slot.weight)
+  undo.field(slot, 'others', copyOthers(slot.others))
 }
 
 /**
@@ -160,22 +156,16 @@ export class KeyedZSet<T> {
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
     const slots = this.slots
     const slot = slots.get(id)
+    if (undo.active) undo.field(this, 'weight', this.weight)
     this.weight += weight
     if (slot === undefined) {
       slots.set(id, this.holdsBare && isBare(key, id, row, weight) ? row : this.entry(key, id, row, weight))
-      if (undo.active)
-        undo.record(() => {
-          slots.delete(id)
-          this.weight -= weight
-        })
+      if (undo.active) undo.entry(slots, id, undefined)
       return
     }
     if (undo.active) {
       saveSlot(slot, undo)
-      undo.record(() => {
-        slots.set(id, slot)
-        this.weight -= weight
-      })
+      undo.entry(slots, id, slot)
     }
     if (!this.holdsBare) {
       if (!addToEntry(slot as Entry<T>, row, weight)) slots.delete(id)

@@ -45,8 +45,8 @@ export class GroupRows<T> {
   }
 
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
+    if (undo.active) undo.field(this, 'weight', this.weight)
     this.weight += weight
-    if (undo.active) undo.record(() => (this.weight -= weight))
     const rows = this.#rows
     if (rows instanceof KeyedZSet) return rows.add(key, id, row, weight, undo)
     if (Array.isArray(rows)) return this.#addFew(rows, key, id, row, weight, undo)
@@ -82,7 +82,7 @@ export class GroupRows<T> {
         if (undo.active) undo.record(() => few.splice(i, 0, id, slot))
       } else if (next !== slot) {
         few[i + 1] = next
-        if (undo.active) undo.record(() => (few[i + 1] = slot))
+        if (undo.active) undo.field(few, i + 1, slot)
       }
       return
     }
@@ -146,14 +146,14 @@ export class Arrangement<T = unknown> extends BaseOperator {
       if (group === undefined) {
         const created = new GroupRows<T>()
         groups.set(indexId, created)
-        if (undo.active) undo.record(() => groups.delete(indexId))
+        if (undo.active) undo.entry(groups, indexId, undefined)
         group = created
       }
       const g = group
       g.add(c.key, keyId(c.key), c.row, c.weight, undo)
       if (g.size === 0) {
         groups.delete(indexId)
-        if (undo.active) undo.record(() => groups.set(indexId, g))
+        if (undo.active) undo.entry(groups, indexId, g)
       }
     }
     this.pending = []

@@ -60,7 +60,7 @@ export class GroupByOperator extends BaseOperator {
       if (group === undefined) {
         const created: GroupState = { key: k, count: 0, states: this.#init(), row: undefined, step, before: undefined }
         groups.set(id, created)
-        if (undo.active) undo.record(() => groups.delete(id))
+        if (undo.active) undo.entry(groups, id, undefined)
         group = created
         touched.push(group)
       } else if (group.step !== step) {
@@ -70,8 +70,8 @@ export class GroupByOperator extends BaseOperator {
       }
       const g = group
       const weight = c.weight
+      if (undo.active) undo.field(g, 'count', g.count)
       g.count += weight
-      if (undo.active) undo.record(() => (g.count -= weight))
       const states = g.states
       for (let i = 0; i < states.length; i++) states[i]!.add(c.row, weight, undo)
     }
@@ -83,12 +83,12 @@ export class GroupByOperator extends BaseOperator {
       if (before && after && this.#sameAggregates(before, after)) continue
       if (before) out.push(change(group.key, before, -1))
       if (after) out.push(change(group.key, after, 1))
+      if (undo.active) undo.field(group, 'row', before)
       group.row = after
-      if (undo.active) undo.record(() => (group.row = before))
       if (group.count <= 0) {
         const id = keyId(group.key)
         groups.delete(id)
-        if (undo.active) undo.record(() => groups.set(id, group))
+        if (undo.active) undo.entry(groups, id, group)
       }
     }
     return out

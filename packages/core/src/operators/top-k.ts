@@ -62,7 +62,7 @@ export class TopKOperator extends BaseOperator {
       this.#refresh(w, out, undo)
       if (w.rows.size === 0) {
         groups.delete(w.id)
-        if (undo.active) undo.record(() => groups.set(w.id, w))
+        if (undo.active) undo.entry(groups, w.id, w)
       }
     }
     return out
@@ -81,7 +81,7 @@ export class TopKOperator extends BaseOperator {
     if (w === undefined) {
       const created: Window = { id: gid, rows: new SortedRows(this.order, this.offset + this.limit), shown: new Map(), last: undefined }
       groups.set(gid, created)
-      if (undo.active) undo.record(() => groups.delete(gid))
+      if (undo.active) undo.entry(groups, gid, undefined)
       w = created
     }
     return w
