@@ -189,7 +189,7 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
         break
       }
     }
-    collectGarbage()
+    // As for stepping (run.ts): no full GC between the warm-up and the timed updates.
     const samples: number[] = []
     phase = now()
     for (let i = 0; i < o.measuredUpdates; i++) {

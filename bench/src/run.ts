@@ -82,7 +82,7 @@ const SCRATCH_WARMUP = 3
  * 2. the from-scratch build (load Maps + compute the view once) and a first correctness check;
  * 3. single-row updates, one `store.transact` each: warm-up (the first ones timed as "cold"), then timed;
  * 4. the same changes applied to the scratch inputs, recomputing the whole view after the first few;
- * 5. batched updates, `batchSize` changes per transaction (one warm-up batch, then timed), also applied
+ * 5. batched updates, `batchSize` changes per transaction (warm-up batches, then timed), also applied
  *    to the scratch inputs;
  * 6. the final check: the stepping view equals the from-scratch result.
  */
@@ -121,7 +121,9 @@ export function runCase(c: BenchCase, data: Dataset, opts: RunOptions): CaseResu
     store.transact((tx) => applyEdit(tx, e))
     if (i < opts.coldUpdates) cold.push(now() - t0)
   }
-  collectGarbage()
+  // No full GC between the warm-up and the timed transactions (the one after the build comes before the
+  // warm-up): a full GC gives pages back to the OS, and here each first touch of one afterwards costs
+  // ~17 µs, so the first thousands of timed transactions measured the page faults (see performance.md).
   const samples: number[] = new Array(measured.length)
   for (let i = 0; i < measured.length; i++) {
     const e = measured[i]!
