@@ -5,7 +5,7 @@ const RUN = 0
 const FIELD = 1
 const ENTRY = 2
 
-/** Slots of log an undo log keeps however it was used (512 KB). */
+/** Slots (512 KB) an undo log's array may keep between steps; a larger one is let go once steps shrink. */
 const KEPT = 1 << 16
 
 /** What `entry` restores an entry of: a `Map`, or anything keyed like one (a B+ tree). */
