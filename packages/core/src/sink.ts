@@ -3,9 +3,16 @@ import { keyId, type Key, type KeyId } from './key'
 import type { View } from './relation'
 import { FILL_AT, SortedRows } from './sorted'
 import { NO_UNDO, type UndoLog } from './undo'
-import { Entry, KeyedZSet, change, deepEqual, groupChanges, savedRows, slotKey, slotRow, type Change, type Delta } from './zset'
+import { Entry, KeyedZSet, addToSlot, change, deepEqual, groupChanges, saveSlot, savedRows, slotKey, slotRow, type Change, type Delta, type Slot } from './zset'
 
 const NO_ROWS: readonly never[] = Object.freeze([])
+
+/**
+ * What an unordered partition holds, until the step commits, under a key the step emptied. Deleting the
+ * key would lose its place in the partition's `Map` (the read order), and a rollback could only put it
+ * back at the end; the key is deleted, and the keys the step wrote are moved to the end, at the commit.
+ */
+const HOLE: unique symbol = Symbol('emptied in this step')
 
 /** The rows of one partition of a view (the only partition, for a view that is not partitioned). */
 class Partition<T> {
@@ -98,6 +105,8 @@ export class ViewSink<T> {
     const keys: Key[] = []
     const befores: (T | undefined)[] = []
     const seen = changes.length > 16 ? new Set<KeyId>() : undefined
+    // With an undo log, an unordered partition keeps every key in its place until the commit (see HOLE).
+    const held = undo.active && part.sorted === undefined ? new Held() : undefined
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!
       const id = keyId(c.key)
@@ -112,6 +121,7 @@ export class ViewSink<T> {
       const next = changes[i + 1]
       try {
         if (part.sorted !== undefined && c.weight === -1 && next !== undefined && next.weight === 1 && keyId(next.key) === id && part.sorted.replace(id, c.row, next.row, undo)) i++
+        else if (held !== undefined) hold(rows, c.key, id, c.row, c.weight, undo, held)
         else part.add(c.key, id, c.row, c.weight, undo)
       } catch (cause) {
         throw this.#orderByError(cause)
@@ -121,7 +131,8 @@ export class ViewSink<T> {
     for (let i = 0; i < ids.length; i++) {
       const was = befores[i]
       const id = ids[i]!
-      const slot = rows.slots.get(id)
+      const at = rows.slots.get(id)
+      const slot = at === (HOLE as unknown) ? undefined : at
       if (slot instanceof Entry) this.#checkOne(slot)
       const now = slot === undefined ? undefined : slotRow(slot)
       if (was !== undefined && now !== undefined) {
@@ -136,7 +147,25 @@ export class ViewSink<T> {
       if (was !== undefined) diff?.push(change(keys[i]!, was, -1))
       if (now !== undefined) diff?.push(change(slotKey(id, slot!), now, 1))
     }
+    if (held !== undefined && (held.written.length > 0 || held.emptied.length > 0)) undo.afterCommit(() => this.#settle(part, held))
     return changed
+  }
+
+  /**
+   * After the commit of a step that held an unordered partition's keys in place: deletes the keys it
+   * emptied, moves the keys it wrote to the end in the order of their last write (as deleting and adding
+   * them during the step would have), and drops the partition if it is left empty.
+   */
+  #settle(part: Partition<T>, held: Held): void {
+    const slots = part.rows.slots
+    for (const id of held.emptied) if (slots.get(id) === (HOLE as unknown)) slots.delete(id)
+    for (const id of held.written) {
+      const slot = slots.get(id)
+      if (slot === undefined) continue
+      slots.delete(id)
+      slots.set(id, slot)
+    }
+    if (part.rows.size === 0) for (const [pid, p] of this.parts) if (p === part) this.parts.delete(pid)
   }
 
   /** A view is a keyed set: a key left holding more than one row (or weight) is a key collision. */
@@ -224,5 +253,33 @@ export class ViewSink<T> {
     let n = 0
     for (const p of this.parts.values()) n += p.rows.size
     return n
+  }
+}
+
+/** The keys a step emptied and wrote in a partition it holds in place, in order. */
+class Held {
+  readonly emptied: KeyId[] = []
+  readonly written: KeyId[] = []
+}
+
+/**
+ * Adds a change to an unordered partition without deleting or moving its key (see `HOLE`): a key left
+ * empty holds `HOLE`, a key written after being new or emptied is noted for the commit to move to the end.
+ */
+function hold<T>(rows: KeyedZSet<T>, key: Key, id: KeyId, row: T, weight: number, undo: UndoLog, held: Held): void {
+  const slots = rows.slots
+  const at = slots.get(id)
+  const slot = at === (HOLE as unknown) ? undefined : at
+  undo.field(rows, 'weight', rows.weight)
+  rows.weight += weight
+  if (slot !== undefined) saveSlot(slot, undo)
+  undo.entry(slots, id, at)
+  const next = addToSlot(slot, key, id, row, weight)
+  if (next === undefined) {
+    slots.set(id, HOLE as unknown as Slot<T>)
+    held.emptied.push(id)
+  } else {
+    if (slot === undefined) held.written.push(id)
+    if (next !== at) slots.set(id, next)
   }
 }

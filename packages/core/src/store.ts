@@ -479,7 +479,7 @@ export class Store {
       }
       throw error
     }
-    this.#undo.clear()
+    this.#undo.commit()
     this.#applyToTables(inputs, tx)
     this.#version = version
     if (!durable) this.#pending.push({ version, inputs })
@@ -573,7 +573,7 @@ export class Store {
       this.#onStorageError(error)
       return
     }
-    this.#undo.clear()
+    this.#undo.commit()
     this.#applyToTables(inputs)
     this.#version = commit.version
     this.#enqueue(inputs, commit.version)

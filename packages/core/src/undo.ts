@@ -36,6 +36,8 @@ export class UndoLog {
    */
   #log: unknown[] = new Array(64)
   #n = 0
+  /** What runs once the step commits (see `afterCommit`). */
+  #afterCommit: (() => void)[] = []
   active = true
 
   /** Records a closure that restores what the caller is about to change. */
@@ -51,6 +53,23 @@ export class UndoLog {
   /** Records that `map`'s entry for `key` is to be put back to `value`, or removed when `value` is undefined. */
   entry<K, V>(map: Keyed<K, V>, key: K, value: V | undefined): void {
     if (this.active) this.#push(ENTRY, map, key, value)
+  }
+
+  /**
+   * Runs `action` when the step commits, and never if it rolls back: for changes a rollback could not put
+   * back exactly, such as moving a key to the end of a `Map` (a key put back goes to the end, not to its
+   * place).
+   */
+  afterCommit(action: () => void): void {
+    if (this.active) this.#afterCommit.push(action)
+  }
+
+  /** The step committed: runs what waited for it, then forgets every record. */
+  commit(): void {
+    const actions = this.#afterCommit
+    this.#afterCommit = []
+    for (const action of actions) action()
+    this.clear()
   }
 
   #push(op: number, target: unknown, a: unknown, b: unknown): void {
@@ -90,6 +109,7 @@ export class UndoLog {
           assert(false, () => `undo log: no record at slot ${i}`)
       }
     }
+    this.#afterCommit = []
     this.clear()
   }
 

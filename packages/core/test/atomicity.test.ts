@@ -828,3 +828,60 @@ describe('createStore on existing storage', () => {
     expect(storage.log.map((c) => c.version)).toEqual([1, 2, 3, 4])
   })
 })
+
+describe('a failure after the views took the step', () => {
+  // A key collision in a later view fails the step after the earlier views' sinks integrated it. Their
+  // read order (keys in the order they were last written) must come back too, not only their rows.
+  interface Row {
+    readonly id: number
+    readonly v: number
+    readonly part: number
+  }
+  const rows = collection<Row>('orderRows', { key: 'id' })
+  const all = view('orderAll', rows.filter(() => true))
+  const byPart = view('orderByPart', rows.partitionBy((r) => r.part))
+  const clash = view('orderClash', rows.map((r) => r, { key: (r) => (r.v === 5 ? 0 : r.id) }))
+  const start: Row[] = [
+    { id: 1, v: 0, part: 1 },
+    { id: 2, v: 0, part: 2 },
+    { id: 3, v: 5, part: 1 },
+    { id: 4, v: 0, part: 3 },
+    { id: 6, v: 0, part: 2 },
+  ]
+  const make = () => {
+    const store = createStore({ views: [all, byPart, clash] })
+    store.transact((tx) => tx.insert(rows, start))
+    return store
+  }
+  const ids = (store: Store) => ({ all: store.read(all).map((r) => r.id), byPart: store.read(byPart).map((r) => r.id) })
+
+  test('leaves the read order of unordered and partitioned views as it was, and later commits order as usual', () => {
+    const failed = make()
+    const never = make()
+    const error = thrown(() =>
+      failed.transact((tx) => {
+        tx.update(rows, 1, { v: 1 })
+        tx.delete(rows, 4)
+        tx.insert(rows, { id: 9, v: 0, part: 4 })
+        tx.update(rows, 2, { v: 5 })
+      }),
+    )
+    expect(error).toBeInstanceOf(KeyCollisionError)
+    expect(ids(failed)).toEqual(ids(never))
+    for (const store of [failed, never])
+      store.transact((tx) => {
+        tx.update(rows, 2, { v: 1 })
+        tx.insert(rows, { id: 7, v: 0, part: 5 })
+        tx.update(rows, 1, { v: 2 })
+        tx.delete(rows, 6)
+        tx.delete(rows, 4)
+      })
+    expect(ids(failed)).toEqual(ids(never))
+    // Written keys go to the end in the order of their writes, deleted keys leave, and so does a
+    // partition left empty (it comes back at the end).
+    expect(ids(never)).toEqual({ all: [3, 2, 7, 1], byPart: [3, 1, 2, 7] })
+    for (const store of [failed, never]) store.transact((tx) => tx.insert(rows, { id: 8, v: 0, part: 3 }))
+    expect(ids(failed)).toEqual(ids(never))
+    expect(ids(never).byPart).toEqual([3, 1, 2, 7, 8])
+  })
+})
