@@ -73,7 +73,7 @@ export class ViewSink<T> {
       part = created
     }
     const diff: Change<T>[] | undefined = record ? [] : undefined
-    const changed = part.rows.size === 0 ? this.#fill(part, changes, undo, diff) : this.#update(part, changes, undo, diff)
+    const changed = part.rows.size === 0 ? this.#fill(part, changes, undo, diff) : this.#update(pid, part, changes, undo, diff)
     if (changed) this.#changed(pid, part, diff, undo)
   }
 
@@ -97,7 +97,7 @@ export class ViewSink<T> {
   }
 
   /** Changes into a partition that holds rows: each touched key's row before and after, compared. */
-  #update(part: Partition<T>, changes: Delta<T>, undo: UndoLog, diff: Change<T>[] | undefined): boolean {
+  #update(pid: KeyId, part: Partition<T>, changes: Delta<T>, undo: UndoLog, diff: Change<T>[] | undefined): boolean {
     const rows = part.rows
     // Each touched key's id, key and row before the step, in first-touch order. Small steps find a key
     // by scanning `ids`; large ones through a map.
@@ -147,7 +147,7 @@ export class ViewSink<T> {
       if (was !== undefined) diff?.push(change(keys[i]!, was, -1))
       if (now !== undefined) diff?.push(change(slotKey(id, slot!), now, 1))
     }
-    if (held !== undefined && (held.written.length > 0 || held.emptied.length > 0)) undo.afterCommit(() => this.#settle(part, held))
+    if (held !== undefined && (held.written.length > 0 || held.emptied.length > 0)) undo.afterCommit(() => this.#settle(pid, part, held))
     return changed
   }
 
@@ -156,7 +156,7 @@ export class ViewSink<T> {
    * emptied, moves the keys it wrote to the end in the order of their last write (as deleting and adding
    * them during the step would have), and drops the partition if it is left empty.
    */
-  #settle(part: Partition<T>, held: Held): void {
+  #settle(pid: KeyId, part: Partition<T>, held: Held): void {
     const slots = part.rows.slots
     for (const id of held.emptied) if (slots.get(id) === (HOLE as unknown)) slots.delete(id)
     for (const id of held.written) {
@@ -165,7 +165,7 @@ export class ViewSink<T> {
       slots.delete(id)
       slots.set(id, slot)
     }
-    if (part.rows.size === 0) for (const [pid, p] of this.parts) if (p === part) this.parts.delete(pid)
+    if (part.rows.size === 0 && this.parts.get(pid) === part) this.parts.delete(pid)
   }
 
   /** A view is a keyed set: a key left holding more than one row (or weight) is a key collision. */

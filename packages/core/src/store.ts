@@ -466,7 +466,7 @@ export class Store {
     const version = this.#version + 1
     let durable = true
     // With every collection empty the circuit holds no state, so a failed step is undone by a fresh
-    // circuit instead of an undo log: the first (usually largest) transaction records no undo closures.
+    // circuit instead of an undo log: the first (usually largest) transaction records no undo.
     const fresh = this.#isEmpty()
     try {
       this.#circuit.step(inputs, fresh ? NO_UNDO : this.#undo)
