@@ -91,9 +91,10 @@ export class Store {
     for (const c of options.collections ?? []) this.#circuit.input(c.source)
     this.#storage = options.storage
     for (const source of this.#circuit.inputs.keys()) this.#table(source)
-    this.#checkpointEvery = options.checkpointEvery ?? 10_000
-    if (!Number.isInteger(this.#checkpointEvery) || this.#checkpointEvery < 0)
-      throw new RangeError(`checkpointEvery must be a non-negative integer, got ${options.checkpointEvery}`)
+    const every = options.checkpointEvery ?? 10_000
+    if (!Number.isInteger(every) || every < 0) throw new RangeError(`checkpointEvery must be a non-negative integer, got ${options.checkpointEvery}`)
+    // Without checkpoints in storage there is nothing to save: no commit looks at the count.
+    this.#checkpointEvery = options.storage?.checkpoint === undefined ? 0 : every
     this.#onStorageError = options.onStorageError ?? ((error) => console.error('stepping: storage failed', error))
     this.#subscriptions = new Subscriptions(
       options.onListenerError ?? ((error, source) => console.error(`stepping: a listener of '${source}' threw`, error)),

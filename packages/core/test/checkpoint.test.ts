@@ -15,6 +15,7 @@ import {
   view,
   viewHash,
   type Key,
+  type Storage,
   type Store,
   type View,
 } from '../src/index'
@@ -190,6 +191,22 @@ describe('when checkpoints are saved', () => {
     const saved = storage.saved
     store.close()
     expect(storage.saved).toBe(saved)
+  })
+  test('a storage without checkpoints is not asked for one after checkpointEvery commits, nor after every commit past them', () => {
+    const inner = memoryStorage()
+    let asked = 0
+    const plain: Storage = { load: () => inner.load(), append: (commit) => inner.append(commit) }
+    const storage = new Proxy(plain, {
+      get: (target, name) => {
+        if (name === 'checkpoint') asked++
+        return Reflect.get(target, name)
+      },
+    })
+    const store = createStore({ views: [joined], storage, checkpointEvery: 2 })
+    const before = asked
+    for (let id = 1; id <= 10; id++) store.transact((tx) => tx.insert(lines, { id, n: 1 }))
+    expect(asked).toBe(before)
+    expect(store.read(joined)).toHaveLength(10)
   })
 })
 
