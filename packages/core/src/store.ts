@@ -132,18 +132,21 @@ export class Store {
     if (this.#loading) throw new UsageError('the store is still loading from its storage; await store.ready first')
     const tx = new Transaction(this.#tableOf)
     let result: R
+    // Until the commit is applied, a call back into the store (from a view's function) is refused as a
+    // nested transaction; `#commit` lifts this before subscribers hear of the commit.
     this.#inTransaction = true
     try {
-      result = fn(tx)
-    } catch (error) {
-      tx.abandon()
-      throw error
+      try {
+        result = fn(tx)
+      } catch (error) {
+        tx.abandon()
+        throw error
+      }
+      const inputs = tx.close()
+      if (inputs.size > 0) this.#commit(inputs, tx)
     } finally {
       this.#inTransaction = false
     }
-    const inputs = tx.close()
-    if (inputs.size === 0) return result
-    this.#commit(inputs, tx)
     return result
   }
 
@@ -486,6 +489,8 @@ export class Store {
     if (!durable) this.#pending.push({ version, inputs })
     this.#enqueue(inputs, version)
     this.#circuit.reset()
+    // Subscribers may start transactions of their own.
+    this.#inTransaction = false
     this.#subscriptions.deliver()
     this.#sinceCheckpoint++
     if (this.#checkpointEvery > 0 && this.#sinceCheckpoint >= this.#checkpointEvery && durable)

@@ -516,6 +516,30 @@ describe('store.transact: a failed transaction changes nothing', () => {
     control.store.transact(bigChange)
     expectSameContents(s.store, control.store)
   })
+
+  test("a view's function that calls transact fails the step with UsageError and changes nothing", () => {
+    const holder: { store?: Store } = {}
+    const reentrant = view(
+      'reentrant',
+      issues.filter((i) => {
+        if (i.title === 'reenter!') holder.store!.transact((tx) => tx.insert(users, { id: 9, name: 'inner' }))
+        return true
+      }),
+    )
+    const store = createStore({ views: [reentrant], collections: [users] })
+    holder.store = store
+    store.transact(seed)
+    const rows = store.read(reentrant)
+    const usersBefore = store.read(users)
+    const version = store.version
+    expect(() => store.transact((tx) => tx.insert(issues, issue(50, 'reenter!', 'open', 1, 0, 1)))).toThrow(UsageError)
+    expect(store.read(reentrant)).toEqual(rows)
+    expect(store.read(users)).toEqual(usersBefore)
+    expect(store.version).toBe(version)
+    store.transact((tx) => tx.insert(issues, issue(51, 'fine', 'open', 1, 0, 1)))
+    expect(store.get(reentrant, 51)?.title).toBe('fine')
+    expect(store.version).toBe(version + 1)
+  })
 })
 
 describe('store.subscribe', () => {
@@ -562,6 +586,24 @@ describe('store.subscribe', () => {
     const firstOf3 = Math.min(...log.flatMap((l, i) => (l.includes('@3') ? [i] : [])))
     expect(lastOf2).toBeLessThan(firstOf3)
     expect(store.get(open, 8)).toBe(nested)
+  })
+
+  test("a listener's commit to another collection carries its own changes only", () => {
+    const { store } = setup()
+    const issueVersions: number[] = []
+    const userDiffs: (readonly Change<User>[])[] = []
+    const nine = { id: 9, name: 'nine' }
+    store.subscribe(issues, (_diff, version) => {
+      issueVersions.push(version)
+      if (version === 2) store.transact((tx) => tx.insert(users, nine))
+    })
+    store.subscribe(users, (diff) => userDiffs.push(diff))
+    const g = issue(7, 'g', 'open', 1, 0, 1)
+    store.transact((tx) => tx.insert(issues, g))
+    expect(store.version).toBe(3)
+    expect(issueVersions).toEqual([2])
+    expect(userDiffs).toEqual([[{ key: 9, row: nine, weight: 1 }]])
+    expect(store.read(issues).filter((i) => i.id === 7)).toEqual([g])
   })
 
   test('a listener that throws affects neither the other listeners nor the store', () => {
