@@ -29,6 +29,13 @@ export interface OperatorInfo {
   readonly work?: number
 }
 
+/** A view of the circuit: its sink, and the operator whose output the sink integrates. */
+export interface SinkEntry {
+  readonly view: View<unknown, Key>
+  readonly sink: ViewSink<unknown>
+  readonly operator: Operator
+}
+
 /** A step restricted to some operators (a newly added view's, say): only they run, only these sinks integrate. */
 export interface CatchUp {
   readonly views: ReadonlySet<View<unknown, Key>>
@@ -43,7 +50,9 @@ export interface CatchUp {
 export class Circuit {
   readonly operators: Operator[] = []
   readonly inputs = new Map<Source, InputOperator>()
-  readonly sinks = new Map<View<unknown, Key>, { sink: ViewSink<unknown>; operator: Operator }>()
+  readonly sinks = new Map<View<unknown, Key>, SinkEntry>()
+  /** The values of `sinks`, in its order, for loops run every step (a map's iterators are allocated). */
+  readonly entries: SinkEntry[] = []
   // Where compiled plan nodes and arrangements are looked up for sharing. Views given to the constructor
   // share one scope; a view added later gets a fresh one, so that its operators (all new) can be caught up
   // with the current inputs without replaying operators that already hold state.
@@ -65,12 +74,13 @@ export class Circuit {
     for (const view of views) this.#attach(view)
   }
 
-  #attach(view: View<unknown, Key>): { sink: ViewSink<unknown>; operator: Operator } {
+  #attach(view: View<unknown, Key>): SinkEntry {
     for (const other of this.sinks.keys())
       if (other.name === view.name) throw new UsageError(`two views are named '${view.name}'`)
     const operator = this.#compile(view.plan)
-    const entry = { sink: new ViewSink(view), operator }
+    const entry: SinkEntry = { view, sink: new ViewSink(view), operator }
     this.sinks.set(view, entry)
+    this.entries.push(entry)
     markViews(operator, view.name)
     return entry
   }
@@ -109,6 +119,7 @@ export class Circuit {
     const entry = this.sinks.get(view)
     if (!entry) return
     this.sinks.delete(view)
+    this.entries.splice(this.entries.indexOf(entry), 1)
     for (const op of this.operators) op.views.delete(view.name)
     const kept: Operator[] = []
     const removed = new Set<Operator>()
@@ -151,9 +162,10 @@ export class Circuit {
   step(inputs: ReadonlyMap<Source, Delta<unknown>>, undo: UndoLog, only?: CatchUp): void {
     const ops = this.operators
     const outs = this.#outputs
-    outs.length = ops.length
+    // Setting an array's length is a call into the runtime even when it does not change.
+    if (outs.length !== ops.length) outs.length = ops.length
     outs.fill(EMPTY)
-    for (const [source, delta] of inputs) outs[this.input(source).index] = delta
+    for (const source of inputs.keys()) outs[this.input(source).index] = inputs.get(source)!
     const flushers: Operator[] = this.#flushers
     for (const op of ops) {
       const from = op.inputs
@@ -176,7 +188,9 @@ export class Circuit {
       }
       if (op.flush) flushers.push(op)
     }
-    for (const [view, { sink, operator }] of this.sinks) {
+    const sinks = this.entries
+    for (let i = 0; i < sinks.length; i++) {
+      const { view, sink, operator } = sinks[i]!
       const d = outs[operator.index]!
       if (d.length > 0 && (!only || only.views.has(view))) sink.apply(d, undo, this.listened(view))
     }
@@ -188,7 +202,7 @@ export class Circuit {
   /** Clears what a step leaves behind for its own use (pending arrangement input, sink diffs). */
   reset(): void {
     for (const op of this.operators) op.reset?.()
-    for (const { sink } of this.sinks.values()) sink.reset()
+    for (const { sink } of this.entries) sink.reset()
     this.#outputs.fill(EMPTY)
     this.#flushers.length = 0
     this.#one[0] = EMPTY

@@ -5,12 +5,18 @@ import type { Collection, Source } from './relation'
 import type { Table } from './store'
 import { change, deepEqual, type Change, type Delta } from './zset'
 
-interface PendingRow {
-  readonly key: Key
-  /** The committed row (undefined when absent before the transaction). */
-  readonly before: unknown
+/** A key the transaction changed: its committed row and the row the transaction leaves. */
+class PendingRow {
   /** The row as the transaction leaves it (undefined when deleted). */
   after: unknown
+
+  constructor(
+    readonly key: Key,
+    /** The committed row (undefined when absent before the transaction). */
+    readonly before: unknown,
+  ) {
+    this.after = before
+  }
 }
 
 /**
@@ -25,8 +31,15 @@ export class Transaction {
    * no committed row to compare against, a row of an empty collection needs no pending record, and the
    * store adopts the table at commit instead of adding the rows to its own. A row deleted from such a
    * table stays, as `GONE`, until `close`, so a key deleted and inserted again keeps its place.
+   *
+   * The first collection is held in fields, the others in two arrays searched from the end, not in a
+   * `Map`: a transaction touches a few collections, most of them one, and a map (~200 bytes) or two
+   * arrays would cost a single-row transaction more than its pending row does.
    */
-  readonly #touched = new Map<Source, Pending>()
+  #firstSource: Source | undefined = undefined
+  #first: Pending | undefined = undefined
+  #sources: Source[] | undefined = undefined
+  #touched: Pending[] | undefined = undefined
   readonly #table: (source: Source) => Table
   #open = true
 
@@ -82,7 +95,7 @@ export class Transaction {
     this.#check()
     const id = keyId(key)
     const source = collection.source
-    const touched = this.#touched.get(source)
+    const touched = this.#touchedOf(source)
     if (touched instanceof FreshTable) return touched.get(id) as T | undefined
     const pending = touched?.get(id)
     return (pending ? pending.after : this.#table(source).get(id)) as T | undefined
@@ -92,10 +105,10 @@ export class Transaction {
   close(): Map<Source, Delta<unknown>> {
     this.#open = false
     const deltas = new Map<Source, Delta<unknown>>()
-    for (const [source, touched] of this.#touched) {
-      const delta = touched instanceof FreshTable ? touched.close(source) : closePending(touched)
-      if (delta.length > 0) deltas.set(source, delta)
-    }
+    if (this.#firstSource === undefined) return deltas
+    closeInto(deltas, this.#firstSource, this.#first!)
+    const sources = this.#sources
+    if (sources !== undefined) for (let i = 0; i < sources.length; i++) closeInto(deltas, sources[i]!, this.#touched![i]!)
     return deltas
   }
 
@@ -104,7 +117,7 @@ export class Transaction {
    * holds exactly the rows of the collection's delta, for the store to adopt as the collection's table.
    */
   builtTable(source: Source): Table | undefined {
-    const touched = this.#touched.get(source)
+    const touched = this.#touchedOf(source)
     return touched instanceof FreshTable ? touched.rows : undefined
   }
 
@@ -142,12 +155,31 @@ export class Transaction {
 
   /** The table this transaction builds for `source`, if the collection was empty when first touched. */
   #freshOf(source: Source): FreshTable | undefined {
-    const touched = this.#touched.get(source)
+    const touched = this.#touchedOf(source)
     if (touched !== undefined) return touched instanceof FreshTable ? touched : undefined
     if (this.#table(source).size > 0) return undefined
     const table = new FreshTable()
-    this.#touched.set(source, table)
+    this.#touch(source, table)
     return table
+  }
+
+  /** What this transaction holds for `source`, if it touched it. */
+  #touchedOf(source: Source): Pending | undefined {
+    if (this.#firstSource === source) return this.#first
+    const sources = this.#sources
+    if (sources !== undefined) for (let i = sources.length - 1; i >= 0; i--) if (sources[i] === source) return this.#touched![i]
+    return undefined
+  }
+
+  /** Records what this transaction holds for `source`, which it had not touched. */
+  #touch(source: Source, pending: Pending): void {
+    if (this.#firstSource === undefined) {
+      this.#firstSource = source
+      this.#first = pending
+      return
+    }
+    ;(this.#sources ??= []).push(source)
+    ;(this.#touched ??= []).push(pending)
   }
 
   #keyOf<T>(collection: Collection<T>, row: T): Key {
@@ -166,12 +198,15 @@ export class Transaction {
   }
 
   #pendingAt(source: Source, key: Key, id: KeyId): PendingRow {
-    let rows = this.#touched.get(source) as Map<KeyId, PendingRow> | undefined
-    if (rows === undefined) this.#touched.set(source, (rows = new Map()))
+    let rows = this.#touchedOf(source) as PendingRows | undefined
+    if (rows === undefined) {
+      rows = new PendingRows()
+      this.#touch(source, rows)
+    }
     let pending = rows.get(id)
     if (pending === undefined) {
       const before = this.#table(source).get(id)
-      rows.set(id, (pending = { key, before, after: before }))
+      rows.set(id, (pending = new PendingRow(key, before)))
     }
     return pending
   }
@@ -214,17 +249,54 @@ class FreshTable {
   }
 }
 
-type Pending = Map<KeyId, PendingRow> | FreshTable
+/**
+ * The pending rows of a collection that held rows, by key id. The first is held in fields and a `Map` is
+ * made for the second: most transactions change one row, and a map costs more than that row's record.
+ */
+class PendingRows {
+  #id: KeyId = null
+  #first: PendingRow | undefined = undefined
+  #rows: Map<KeyId, PendingRow> | undefined = undefined
 
-function closePending(rows: Map<KeyId, PendingRow>): Change<unknown>[] {
-  const delta: Change<unknown>[] = []
-  for (const { key, before, after } of rows.values()) {
-    // An update to an equal row changes nothing: the stored row keeps its identity, no diff, no version.
-    if (deepEqual(before, after)) continue
-    if (before !== undefined) delta.push(change(key, before, -1))
-    if (after !== undefined) delta.push(change(key, after, 1))
+  get(id: KeyId): PendingRow | undefined {
+    if (this.#rows !== undefined) return this.#rows.get(id)
+    return this.#id === id ? this.#first : undefined
   }
-  return delta
+
+  /** Adds the pending row of a key that has none yet. */
+  set(id: KeyId, row: PendingRow): void {
+    if (this.#first === undefined) {
+      this.#id = id
+      this.#first = row
+      return
+    }
+    this.#rows ??= new Map([[this.#id, this.#first]])
+    this.#rows.set(id, row)
+  }
+
+  /** The net changes: −before/+after per key, nothing for a row left equal to what it was. */
+  close(): Change<unknown>[] {
+    const delta: Change<unknown>[] = []
+    if (this.#rows === undefined) {
+      if (this.#first !== undefined) netChange(delta, this.#first)
+    } else for (const row of this.#rows.values()) netChange(delta, row)
+    return delta
+  }
+}
+
+type Pending = PendingRows | FreshTable
+
+/** Adds the net changes of what a transaction holds for `source` to `deltas`, unless there are none. */
+function closeInto(deltas: Map<Source, Delta<unknown>>, source: Source, pending: Pending): void {
+  const delta = pending instanceof FreshTable ? pending.close(source) : pending.close()
+  if (delta.length > 0) deltas.set(source, delta)
+}
+
+function netChange(delta: Change<unknown>[], { key, before, after }: PendingRow): void {
+  // An update to an equal row changes nothing: the stored row keeps its identity, no diff, no version.
+  if (deepEqual(before, after)) return
+  if (before !== undefined) delta.push(change(key, before, -1))
+  if (after !== undefined) delta.push(change(key, after, 1))
 }
 
 /** The row `change` makes of `current`, whose primary key it must leave as it is. */

@@ -12,6 +12,9 @@ export class Indexed<T> {
   ) {}
 }
 
+/** An arrangement's input between steps: shared, so that resetting one allocates nothing. */
+const NO_PENDING: readonly Indexed<never>[] = Object.freeze([])
+
 /** Up to this many row keys, an index key's rows are held in a flat array that lookups scan. */
 const FEW = 8
 
@@ -116,7 +119,7 @@ export class GroupRows<T> {
 export class Arrangement<T = unknown> extends BaseOperator {
   readonly kind = 'arrange'
   readonly groups = new Map<KeyId, GroupRows<T>>()
-  pending: Indexed<T>[] = []
+  pending: readonly Indexed<T>[] = NO_PENDING
 
   constructor(
     input: Operator,
@@ -156,11 +159,11 @@ export class Arrangement<T = unknown> extends BaseOperator {
         if (undo.active) undo.entry(groups, indexId, g)
       }
     }
-    this.pending = []
+    this.pending = NO_PENDING
   }
 
   reset(): void {
-    this.pending = []
+    this.pending = NO_PENDING
   }
 
   save(): unknown {
