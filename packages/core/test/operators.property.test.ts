@@ -191,11 +191,13 @@ describe('limit', () => {
 })
 
 describe('ordered views and top-K after a large transaction (sorted in one go into an empty group)', () => {
-  test('orderBy, limit with offset, limit per group, ordered partitions and partitioned top-K', () => {
+  test('orderBy, limit with offset, a wide window, limit per group, ordered partitions and partitioned top-K', () => {
     checkViews(
       [
         view('bulkOrderBy', items.orderBy((i) => i.v, 'desc')),
         view('bulkLimit', items.orderBy((i) => i.v).limit(5, 2)),
+        // A window of more rows than top-K matches old rows to new ones by scanning.
+        view('bulkWide', items.orderBy((i) => i.v, 'desc').limit(40, 3)),
         view('bulkPer', items.orderBy((i) => [i.tag, i.v], 'desc').limit(3, { per: (i) => i.g })),
         view('bulkPartitioned', items.orderBy((i) => i.v).partitionBy((i) => i.tag)),
       ],

@@ -1,21 +1,55 @@
 import { keyId, type Key, type KeyId } from '../key'
 import type { Order } from '../relation'
-import { FILL_AT, SortedRows, type SortKey } from '../sorted'
+import { FILL_AT, SortedRows, type SortedEntry, type SortKey } from '../sorted'
 import { change, groupChanges, savedRows, type Change, type Delta } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
-interface Window {
-  readonly id: KeyId
-  readonly rows: SortedRows<unknown>
-  /** The rows currently in the window, by key id. */
-  shown: Map<KeyId, { key: Key; row: unknown }>
+/** The window of one group. */
+class Window {
+  /** The entries of the rows currently in the window, in order, and each one's row when it was shown. */
+  shown: readonly SortedEntry<unknown>[] = NONE_SHOWN
+  shownRows: readonly unknown[] = NONE_SHOWN
   /**
    * Sort key of the window's last row when the window is full; changes past it cannot matter. It is that
    * row's tree entry, whose sort value changes only when the entry is placed again, which touches the
    * window and so re-reads it (and `last`) in the same step.
    */
-  last: SortKey | undefined
+  last: SortKey | undefined = undefined
+  /** The step that last marked the window for a re-read. */
+  dirtyAt = 0
+
+  constructor(
+    readonly id: KeyId,
+    readonly rows: SortedRows<unknown>,
+  ) {}
+}
+
+const NONE_SHOWN: readonly never[] = Object.freeze([])
+
+/**
+ * A window's re-read matches its old rows to its new ones by scanning (no allocation, and faster than a
+ * map for a few dozen rows) while old × new is at most this; past it, through a map from key id to position.
+ */
+const SCAN_UP_TO = 32 * 32
+
+/** Marks a window for a re-read at the end of the step, once. */
+function markDirty(w: Window, dirty: Window[], step: number): void {
+  w.dirtyAt = step
+  dirty.push(w)
+}
+
+/** The position of the entry with key id `id` in `entries`, or -1. */
+function scan(entries: readonly SortedEntry<unknown>[], id: KeyId): number {
+  for (let i = 0; i < entries.length; i++) if (entries[i]!.id === id) return i
+  return -1
+}
+
+/** Each entry's position, by key id. */
+function positions(entries: readonly SortedEntry<unknown>[]): Map<KeyId, number> {
+  const byId = new Map<KeyId, number>()
+  for (let i = 0; i < entries.length; i++) byId.set(entries[i]!.id, i)
+  return byId
 }
 
 /**
@@ -29,6 +63,8 @@ interface Window {
 export class TopKOperator extends BaseOperator {
   readonly kind = 'topK'
   readonly groups = new Map<KeyId, Window>()
+  /** Steps taken, to tell the windows a step marked without a set of them. */
+  #steps = 0
 
   constructor(
     input: Operator,
@@ -42,9 +78,10 @@ export class TopKOperator extends BaseOperator {
 
   step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
     const { groups, per } = this
-    const dirty = new Set<Window>()
+    const step = ++this.#steps
+    const dirty: Window[] = []
     if (delta!.length < FILL_AT) {
-      for (const c of delta!) this.#add(this.#window(per ? keyId(per(c.row)) : null, undo), c, dirty, undo)
+      for (const c of delta!) this.#add(this.#window(per ? keyId(per(c.row)) : null, undo), c, dirty, step, undo)
     } else {
       // A large delta (a build, say) is split by group first (without `per` there is one group: the
       // delta itself): a group that is empty takes its rows in one sort rather than row by row.
@@ -53,8 +90,8 @@ export class TopKOperator extends BaseOperator {
         const w = this.#window(gid, undo)
         if (w.rows.size === 0 && changes.length >= FILL_AT) {
           w.rows.fill(changes, undo)
-          dirty.add(w)
-        } else for (const c of changes) this.#add(w, c, dirty, undo)
+          markDirty(w, dirty, step)
+        } else for (const c of changes) this.#add(w, c, dirty, step, undo)
       }
     }
     const out: Change<unknown>[] = []
@@ -69,9 +106,12 @@ export class TopKOperator extends BaseOperator {
   }
 
   /** Adds one change to a group's rows; the window is dirty when the change lands inside it. */
-  #add(w: Window, c: Change<unknown>, dirty: Set<Window>, undo: UndoLog): void {
+  #add(w: Window, c: Change<unknown>, dirty: Window[], step: number, undo: UndoLog): void {
     const touchedKeys = w.rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
-    if (!dirty.has(w) && touchedKeys.some((sk) => w.last === undefined || w.rows.compare(sk, w.last) <= 0)) dirty.add(w)
+    if (w.dirtyAt === step) return
+    const last = w.last
+    for (let i = 0; i < touchedKeys.length; i++)
+      if (last === undefined || w.rows.compare(touchedKeys[i]!, last) <= 0) return markDirty(w, dirty, step)
   }
 
   /** The window of a group, created empty on first use. */
@@ -79,7 +119,7 @@ export class TopKOperator extends BaseOperator {
     const groups = this.groups
     let w = groups.get(gid)
     if (w === undefined) {
-      const created: Window = { id: gid, rows: new SortedRows(this.order, this.offset + this.limit), shown: new Map(), last: undefined }
+      const created = new Window(gid, new SortedRows(this.order, this.offset + this.limit))
       groups.set(gid, created)
       if (undo.active) undo.entry(groups, gid, undefined)
       w = created
@@ -89,35 +129,38 @@ export class TopKOperator extends BaseOperator {
 
   /** Re-reads the window of a group and emits what entered, left or changed. */
   #refresh(w: Window, out: Change<unknown>[], undo: UndoLog): void {
-    const shown = new Map<KeyId, { key: Key; row: unknown }>()
-    let last: SortKey | undefined
+    const shown: SortedEntry<unknown>[] = []
+    const shownRows: unknown[] = []
     let i = 0
     const end = this.offset + this.limit
     if (this.limit > 0)
       for (const e of w.rows.tree.values()) {
         if (i >= this.offset) {
-          shown.set(e.id, { key: e.key, row: e.row })
-          last = e
+          shown.push(e)
+          shownRows.push(e.row)
         }
         if (++i >= end) break
       }
     const before = w.shown
-    for (const [id, old] of before) {
-      const now = shown.get(id)
-      if (now === undefined || now.row !== old.row) out.push(change(old.key, old.row, -1))
+    const beforeRows = w.shownRows
+    // Where each row shown before is now (-1: gone); a row that stays with the same row object is no change.
+    const byId = before.length * shown.length > SCAN_UP_TO ? positions(shown) : undefined
+    const kept: boolean[] = new Array<boolean>(shown.length).fill(false)
+    for (let j = 0; j < before.length; j++) {
+      const old = before[j]!
+      const at = byId === undefined ? scan(shown, old.id) : (byId.get(old.id) ?? -1)
+      if (at >= 0 && shownRows[at] === beforeRows[j]) kept[at] = true
+      else out.push(change(old.key, beforeRows[j], -1))
     }
-    for (const [id, now] of shown) {
-      const old = before.get(id)
-      if (old === undefined || old.row !== now.row) out.push(change(now.key, now.row, 1))
+    for (let k = 0; k < shown.length; k++) if (!kept[k]) out.push(change(shown[k]!.key, shownRows[k], 1))
+    if (undo.active) {
+      undo.field(w, 'shown', before)
+      undo.field(w, 'shownRows', beforeRows)
+      undo.field(w, 'last', w.last)
     }
-    const lastBefore = w.last
     w.shown = shown
-    w.last = shown.size === this.limit ? last : undefined
-    if (undo.active)
-      undo.record(() => {
-        w.shown = before
-        w.last = lastBefore
-      })
+    w.shownRows = shownRows
+    w.last = shown.length === this.limit ? shown[shown.length - 1] : undefined
   }
 
   save(): unknown {
