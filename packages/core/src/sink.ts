@@ -20,6 +20,9 @@ class Partition<T> {
   readonly sorted: SortedRows<T> | undefined
   /** The array `read` returns, rebuilt lazily after a step changes the partition. */
   snapshot: readonly T[] | undefined
+  /** The keys the step holds in place (unordered partitions, with an undo log), and what settles them at the commit. */
+  held: Held | undefined = undefined
+  settle: (() => void) | undefined = undefined
 
   constructor(view: View<T, Key>) {
     this.sorted = view.order && new SortedRows<T>(view.order)
@@ -99,22 +102,24 @@ export class ViewSink<T> {
   /** Changes into a partition that holds rows: each touched key's row before and after, compared. */
   #update(pid: KeyId, part: Partition<T>, changes: Delta<T>, undo: UndoLog, diff: Change<T>[] | undefined): boolean {
     const rows = part.rows
-    // Each touched key's id, key and row before the step, in first-touch order. Small steps find a key
-    // by scanning `ids`; large ones through a map.
-    const ids: KeyId[] = []
-    const keys: Key[] = []
-    const befores: (T | undefined)[] = []
+    // Each touched key's id, key and row before the step, in first-touch order (the first `n` of each,
+    // sized for every change to touch a new key). Small steps find a key by scanning `ids`; large ones
+    // through a set.
+    const ids: KeyId[] = new Array<KeyId>(changes.length)
+    const keys: Key[] = new Array<Key>(changes.length)
+    const befores: (T | undefined)[] = new Array<T | undefined>(changes.length)
+    let n = 0
     const seen = changes.length > 16 ? new Set<KeyId>() : undefined
     // With an undo log, an unordered partition keeps every key in its place until the commit (see HOLE).
-    const held = undo.active && part.sorted === undefined ? new Held() : undefined
+    const held = undo.active && part.sorted === undefined ? (part.held ??= new Held()).reset() : undefined
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!
       const id = keyId(c.key)
-      if (seen ? !seen.has(id) : !ids.includes(id)) {
+      if (seen ? !seen.has(id) : !includes(ids, n, id)) {
         seen?.add(id)
-        ids.push(id)
-        keys.push(c.key)
-        befores.push(rows.row(id))
+        ids[n] = id
+        keys[n] = c.key
+        befores[n++] = rows.row(id)
       }
       // An update (−old, +new under one key) that leaves a row's sort value as it was changes the row in
       // its place in the tree.
@@ -128,7 +133,7 @@ export class ViewSink<T> {
       }
     }
     let changed = false
-    for (let i = 0; i < ids.length; i++) {
+    for (let i = 0; i < n; i++) {
       const was = befores[i]
       const id = ids[i]!
       const at = rows.slots.get(id)
@@ -147,7 +152,7 @@ export class ViewSink<T> {
       if (was !== undefined) diff?.push(change(keys[i]!, was, -1))
       if (now !== undefined) diff?.push(change(slotKey(id, slot!), now, 1))
     }
-    if (held !== undefined && (held.written.length > 0 || held.emptied.length > 0)) undo.afterCommit(() => this.#settle(pid, part, held))
+    if (held !== undefined && (held.written > 0 || held.emptied > 0)) undo.afterCommit((part.settle ??= () => this.#settle(pid, part, held)))
     return changed
   }
 
@@ -158,13 +163,19 @@ export class ViewSink<T> {
    */
   #settle(pid: KeyId, part: Partition<T>, held: Held): void {
     const slots = part.rows.slots
-    for (const id of held.emptied) if (slots.get(id) === (HOLE as unknown)) slots.delete(id)
-    for (const id of held.written) {
+    const { emptiedIds, writtenIds } = held
+    for (let i = 0; i < held.emptied; i++) {
+      const id = emptiedIds[i]!
+      if (slots.get(id) === (HOLE as unknown)) slots.delete(id)
+    }
+    for (let i = 0; i < held.written; i++) {
+      const id = writtenIds[i]!
       const slot = slots.get(id)
       if (slot === undefined) continue
       slots.delete(id)
       slots.set(id, slot)
     }
+    held.reset()
     if (part.rows.size === 0 && this.parts.get(pid) === part) this.parts.delete(pid)
   }
 
@@ -187,11 +198,13 @@ export class ViewSink<T> {
     part.snapshot = undefined
     this.#all = undefined
     // A rolled-back step must leave even the snapshot arrays as they were (same identity).
-    if (undo.active)
-      undo.record(() => {
-        part.snapshot = snapshot
-        this.#all = all
-      })
+    if (undo.active) {
+      if (snapshot !== undefined) undo.field(part, 'snapshot', snapshot)
+      if (all !== undefined)
+        undo.record(() => {
+          this.#all = all
+        })
+    }
     if (diff !== undefined) this.diffs.set(pid, diff)
     if (part.rows.size === 0) {
       this.parts.delete(pid)
@@ -256,11 +269,48 @@ export class ViewSink<T> {
   }
 }
 
-/** The keys a step emptied and wrote in a partition it holds in place, in order. */
-class Held {
-  readonly emptied: KeyId[] = []
-  readonly written: KeyId[] = []
+/** Whether `id` is among the first `n` ids. */
+function includes(ids: readonly KeyId[], n: number, id: KeyId): boolean {
+  for (let i = 0; i < n; i++) if (ids[i] === id) return true
+  return false
 }
+
+/**
+ * The keys a step emptied and wrote in a partition it holds in place, in order: the first `emptied` of
+ * `emptiedIds` and the first `written` of `writtenIds`. A partition keeps one from step to step; arrays
+ * made for each step were a fifth of what a single-row update of an unordered view allocated.
+ */
+class Held {
+  emptiedIds: KeyId[] = []
+  writtenIds: KeyId[] = []
+  emptied = 0
+  written = 0
+
+  /** Forgets the keys of the previous step (settled, or rolled back); lets a large array go. */
+  reset(): this {
+    this.emptied = this.written = 0
+    if (this.emptiedIds.length > HELD_KEPT) this.emptiedIds = []
+    if (this.writtenIds.length > HELD_KEPT) this.writtenIds = []
+    return this
+  }
+
+  addEmptied(id: KeyId): void {
+    put(this.emptiedIds, this.emptied++, id)
+  }
+
+  addWritten(id: KeyId): void {
+    put(this.writtenIds, this.written++, id)
+  }
+}
+
+/** Writes `ids[at]`, where `at` is at most the array's length. */
+function put(ids: KeyId[], at: number, id: KeyId): void {
+  if (at < ids.length) ids[at] = id
+  else ids.push(id)
+}
+
+/** Key ids a partition's `Held` keeps between steps; a larger array (after a large step) is let go. */
+const HELD_KEPT = 1024
 
 /**
  * Adds a change to an unordered partition without deleting or moving its key (see `HOLE`): a key left
@@ -277,9 +327,9 @@ function hold<T>(rows: KeyedZSet<T>, key: Key, id: KeyId, row: T, weight: number
   const next = addToSlot(slot, key, id, row, weight)
   if (next === undefined) {
     slots.set(id, HOLE as unknown as Slot<T>)
-    held.emptied.push(id)
+    held.addEmptied(id)
   } else {
-    if (slot === undefined) held.written.push(id)
+    if (slot === undefined) held.addWritten(id)
     if (next !== at) slots.set(id, next)
   }
 }

@@ -36,8 +36,9 @@ export class UndoLog {
    */
   #log: unknown[] = new Array(64)
   #n = 0
-  /** What runs once the step commits (see `afterCommit`). */
-  #afterCommit: (() => void)[] = []
+  /** What runs once the step commits (see `afterCommit`): the first `#after` of them, kept from step to step. */
+  readonly #afterCommit: ((() => void) | undefined)[] = []
+  #after = 0
   active = true
 
   /** Records a closure that restores what the caller is about to change. */
@@ -61,14 +62,19 @@ export class UndoLog {
    * place).
    */
   afterCommit(action: () => void): void {
-    if (this.active) this.#afterCommit.push(action)
+    if (this.active) this.#afterCommit[this.#after++] = action
   }
 
   /** The step committed: runs what waited for it, then forgets every record. */
   commit(): void {
     const actions = this.#afterCommit
-    this.#afterCommit = []
-    for (const action of actions) action()
+    const n = this.#after
+    this.#after = 0
+    for (let i = 0; i < n; i++) {
+      const action = actions[i]!
+      actions[i] = undefined
+      action()
+    }
     this.clear()
   }
 
@@ -109,7 +115,8 @@ export class UndoLog {
           assert(false, () => `undo log: no record at slot ${i}`)
       }
     }
-    this.#afterCommit = []
+    this.#afterCommit.fill(undefined, 0, this.#after)
+    this.#after = 0
     this.clear()
   }
 

@@ -890,8 +890,9 @@ describe('a failure after the views took the step', () => {
     { id: 4, v: 0, part: 3 },
     { id: 6, v: 0, part: 2 },
   ]
+  const unread = collection<{ readonly id: number }>('orderUnread', { key: 'id' })
   const make = () => {
-    const store = createStore({ views: [all, byPart, clash] })
+    const store = createStore({ views: [all, byPart, clash], collections: [unread] })
     store.transact((tx) => tx.insert(rows, start))
     return store
   }
@@ -909,6 +910,11 @@ describe('a failure after the views took the step', () => {
       }),
     )
     expect(error).toBeInstanceOf(KeyCollisionError)
+    expect(ids(failed)).toEqual(ids(never))
+    // Nothing of the failed step is settled at a later commit, one that no view reads or one that writes
+    // a key the failed step did not.
+    for (const store of [failed, never]) store.transact((tx) => tx.insert(unread, { id: 1 }))
+    for (const store of [failed, never]) store.transact((tx) => tx.update(rows, 6, { v: 1 }))
     expect(ids(failed)).toEqual(ids(never))
     for (const store of [failed, never])
       store.transact((tx) => {
