@@ -126,6 +126,28 @@ describe('the comments app, two users in headless Chromium', () => {
     await said(barbara.page, body).waitFor()
     await barbara.page.locator('#pending-list', { hasText: 'Written on a plane' }).waitFor()
     await barbara.page.screenshot({ path: join(artifacts, 'offline.png') })
+    // The pending list shows a mutation as soon as its write to IndexedDB is issued; a reload before the
+    // write commits loses it (on a loaded CI machine it once did). Reload once it is stored.
+    await expect
+      .poll(() =>
+        barbara.page.evaluate(
+          () =>
+            new Promise<number>((resolve, reject) => {
+              const open = indexedDB.open('comments-app:barbara')
+              open.onerror = () => reject(open.error)
+              open.onsuccess = () => {
+                const db = open.result
+                const count = db.transaction('pending').objectStore('pending').count()
+                count.onerror = () => reject(count.error)
+                count.onsuccess = () => {
+                  db.close()
+                  resolve(count.result)
+                }
+              }
+            }),
+        ),
+      )
+      .toBeGreaterThan(0)
 
     await barbara.page.reload()
     await said(barbara.page, body).waitFor()
