@@ -294,19 +294,14 @@ class Held {
     return this
   }
 
+  // The count is at most the array's length, so a write past the end appends (the array stays dense).
   addEmptied(id: KeyId): void {
-    put(this.emptiedIds, this.emptied++, id)
+    this.emptiedIds[this.emptied++] = id
   }
 
   addWritten(id: KeyId): void {
-    put(this.writtenIds, this.written++, id)
+    this.writtenIds[this.written++] = id
   }
-}
-
-/** Writes `ids[at]`, where `at` is at most the array's length. */
-function put(ids: KeyId[], at: number, id: KeyId): void {
-  if (at < ids.length) ids[at] = id
-  else ids.push(id)
 }
 
 /** Key ids a partition's `Held` keeps between steps; a larger array (after a large step) is let go. */
