@@ -8,9 +8,10 @@ import { Entry, KeyedZSet, addToSlot, change, deepEqual, groupChanges, saveSlot,
 const NO_ROWS: readonly never[] = Object.freeze([])
 
 /**
- * What an unordered partition holds, until the step commits, under a key the step emptied. Deleting the
+ * What an unordered partition holds, until the step settles, under a key the step emptied. Deleting the
  * key would lose its place in the partition's `Map` (the read order), and a rollback could only put it
- * back at the end; the key is deleted, and the keys the step wrote are moved to the end, at the commit.
+ * back at the end, as would a row written back equal; the key is deleted, and the keys whose rows the
+ * step changed are moved to the end, when it settles: at the commit, or at once for a step without undo.
  */
 const HOLE: unique symbol = Symbol('emptied in this step')
 
@@ -110,22 +111,29 @@ export class ViewSink<T> {
     const befores: (T | undefined)[] = new Array<T | undefined>(changes.length)
     let n = 0
     const seen = changes.length > 16 ? new Set<KeyId>() : undefined
-    // With an undo log, an unordered partition keeps every key in its place until the commit (see HOLE).
-    const held = undo.active && part.sorted === undefined ? (part.held ??= new Held()).reset() : undefined
+    // An unordered partition keeps every key in its place until the step is over (see HOLE), so that a
+    // key whose row the step leaves equal does not move.
+    const held = part.sorted === undefined ? (part.held ??= new Held()).reset() : undefined
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!
       const id = keyId(c.key)
+      const next = changes[i + 1]
+      const update = c.weight === -1 && next !== undefined && next.weight === 1 && keyId(next.key) === id
+      // An update (−old, +new under one key) to an equal row changes nothing: the row keeps its object
+      // and its place.
+      if (update && (c.row === next.row || deepEqual(c.row, next.row))) {
+        i++
+        continue
+      }
       if (seen ? !seen.has(id) : !includes(ids, n, id)) {
         seen?.add(id)
         ids[n] = id
         keys[n] = c.key
         befores[n++] = rows.row(id)
       }
-      // An update (−old, +new under one key) that leaves a row's sort value as it was changes the row in
-      // its place in the tree.
-      const next = changes[i + 1]
+      // An update that leaves a row's sort value as it was changes the row in its place in the tree.
       try {
-        if (part.sorted !== undefined && c.weight === -1 && next !== undefined && next.weight === 1 && keyId(next.key) === id && part.sorted.replace(id, c.row, next.row, undo)) i++
+        if (update && part.sorted !== undefined && part.sorted.replace(id, c.row, next.row, undo)) i++
         else if (held !== undefined) hold(rows, c.key, id, c.row, c.weight, undo, held)
         else part.add(c.key, id, c.row, c.weight, undo)
       } catch (cause) {
@@ -140,26 +148,30 @@ export class ViewSink<T> {
       const slot = at === (HOLE as unknown) ? undefined : at
       if (slot instanceof Entry) this.#checkOne(slot)
       const now = slot === undefined ? undefined : slotRow(slot)
-      if (was !== undefined && now !== undefined) {
-        if (was === now) continue
-        if (deepEqual(was, now)) {
-          // Equal content: keep the old object so its identity (and UI memoization) survives.
-          rows.replaceRow(id, was)
-          continue
-        }
+      if (was !== undefined && now !== undefined && (was === now || deepEqual(was, now))) {
+        // Equal content: keep the old object so its identity (and UI memoization) survives, and its place.
+        if (was !== now) rows.replaceRow(id, was)
+        held?.addUnchanged(id)
+        continue
       }
       changed = true
       if (was !== undefined) diff?.push(change(keys[i]!, was, -1))
       if (now !== undefined) diff?.push(change(slotKey(id, slot!), now, 1))
     }
-    if (held !== undefined && (held.written > 0 || held.emptied > 0)) undo.afterCommit((part.settle ??= () => this.#settle(pid, part, held)))
+    if (held !== undefined) {
+      held.dropUnchanged()
+      // A step that cannot be rolled back settles at once; one that can, once it commits.
+      if (held.written > 0 || held.emptied > 0)
+        if (undo.active) undo.afterCommit((part.settle ??= () => this.#settle(pid, part, held)))
+        else this.#settle(pid, part, held)
+    }
     return changed
   }
 
   /**
-   * After the commit of a step that held an unordered partition's keys in place: deletes the keys it
-   * emptied, moves the keys it wrote to the end in the order of their last write (as deleting and adding
-   * them during the step would have), and drops the partition if it is left empty.
+   * After a step that held an unordered partition's keys in place: deletes the keys it emptied, moves the
+   * keys it wrote (less those it left equal) to the end in the order of their last write (as deleting and
+   * adding them during the step would have), and drops the partition if it is left empty.
    */
   #settle(pid: KeyId, part: Partition<T>, held: Held): void {
     const slots = part.rows.slots
@@ -277,21 +289,44 @@ function includes(ids: readonly KeyId[], n: number, id: KeyId): boolean {
 
 /**
  * The keys a step emptied and wrote in a partition it holds in place, in order: the first `emptied` of
- * `emptiedIds` and the first `written` of `writtenIds`. A partition keeps one from step to step; arrays
- * made for each step were a fifth of what a single-row update of an unordered view allocated.
+ * `emptiedIds` and the first `written` of `writtenIds` (and the first `unchanged` of `unchangedIds`). A
+ * partition keeps one from step to step; arrays made for each step were a fifth of what a single-row
+ * update of an unordered view allocated.
  */
 class Held {
   emptiedIds: KeyId[] = []
   writtenIds: KeyId[] = []
+  /** Keys written in the step whose row it left equal to what it was: they stay where they are. */
+  unchangedIds: KeyId[] = []
   emptied = 0
   written = 0
+  unchanged = 0
 
   /** Forgets the keys of the previous step (settled, or rolled back); lets a large array go. */
   reset(): this {
-    this.emptied = this.written = 0
+    this.emptied = this.written = this.unchanged = 0
     if (this.emptiedIds.length > HELD_KEPT) this.emptiedIds = []
     if (this.writtenIds.length > HELD_KEPT) this.writtenIds = []
+    if (this.unchangedIds.length > HELD_KEPT) this.unchangedIds = []
     return this
+  }
+
+  addUnchanged(id: KeyId): void {
+    this.unchangedIds[this.unchanged++] = id
+  }
+
+  /** Takes the unchanged keys out of the written ones, so that settling does not move them. */
+  dropUnchanged(): void {
+    const unchanged = this.unchanged
+    if (unchanged === 0) return
+    const { unchangedIds, writtenIds } = this
+    const set = unchanged > 16 ? new Set(unchangedIds.slice(0, unchanged)) : undefined
+    let w = 0
+    for (let i = 0; i < this.written; i++) {
+      const id = writtenIds[i]!
+      if (set ? !set.has(id) : !includes(unchangedIds, unchanged, id)) writtenIds[w++] = id
+    }
+    this.written = w
   }
 
   // The count is at most the array's length, so a write past the end appends (the array stays dense).
