@@ -85,7 +85,8 @@ describe('read order of unordered views', () => {
   // leaves its row equal (a field the view does not read changed) must not move it.
   const tags = view('tags', items.map((i) => ({ id: i.id, tag: i.tag }), { key: (r) => r.id }))
   const perTag = view('perTag', items.map((i) => ({ id: i.id, tag: i.tag }), { key: (r) => r.id }).partitionBy((r) => r.tag))
-  // A team's −old/+new meets two items: the view gets −a, −b, +a, +b, so a key's pair is not adjacent.
+  // A team's −old/+new re-joins each of its items: a change to a field the view does not read is a −/+
+  // pair of equal rows per item.
   const teamNames = view('teamNames', items.join(teams, 'g', 'id').map(([i, t]) => ({ id: i.id, team: t.name }), { key: (r) => r.id }))
   const ids = (rows: readonly { readonly id: number }[]) => rows.map((r) => r.id)
 
