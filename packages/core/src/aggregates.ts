@@ -1,6 +1,6 @@
-import { BTree } from './btree'
+import { bulkLoad, type BTree } from './btree'
 import { compareValues } from './key'
-import type { UndoLog } from './undo'
+import { NO_UNDO, type UndoLog } from './undo'
 
 /**
  * The running state of one aggregate in one group. `add` is called with the group's row changes
@@ -136,10 +136,19 @@ export function avg<T>(value: (row: T) => number | null | undefined): Aggregate<
 
 /**
  * The group's values as an ordered multiset (value → count): O(log n) per change, including deleting the
- * current extreme, and the next one is at hand.
+ * current extreme, and the next one is at hand. Until a value first leaves the group, the tree is not
+ * made: the values are appended to two arrays and their extreme kept beside them, so a group's rows (all
+ * of them, in a build) cost one comparison each instead of two tree operations. The first removal sorts
+ * them into the tree.
  */
 class ExtremeState<T, V> implements AggregateState<T, OrNull<V>> {
-  readonly values = new BTree<V, number>(undefined, compareValues)
+  /** The ordered multiset, from the first removal on. */
+  values: BTree<V, number> | undefined = undefined
+  /** Before that: the values added and their weights (the first `added` of each), and their extreme. */
+  addedValues: V[] = []
+  addedWeights: number[] = []
+  added = 0
+  extreme: V | undefined = undefined
 
   constructor(
     readonly kind: 'min' | 'max',
@@ -148,8 +157,15 @@ class ExtremeState<T, V> implements AggregateState<T, OrNull<V>> {
 
   add(row: T, weight: number, undo: UndoLog): void {
     const v = this.value(row)
-    if (v == null) return
-    const values = this.values
+    if (v == null || weight === 0) return
+    let values = this.values
+    if (values === undefined) {
+      if (weight > 0) {
+        this.#append(v, weight, undo)
+        return
+      }
+      values = this.#sort(undo)
+    }
     const before = values.get(v) ?? 0
     const after = before + weight
     if (after === 0) values.delete(v)
@@ -158,15 +174,60 @@ class ExtremeState<T, V> implements AggregateState<T, OrNull<V>> {
   }
 
   result(): OrNull<V> {
-    return ((this.kind === 'min' ? this.values.minKey() : this.values.maxKey()) ?? null) as OrNull<V>
+    const values = this.values
+    if (values === undefined) return (this.extreme ?? null) as OrNull<V>
+    return ((this.kind === 'min' ? values.minKey() : values.maxKey()) ?? null) as OrNull<V>
   }
 
   save(): unknown {
-    return this.values.toArray()
+    return (this.values ?? this.#sort(NO_UNDO)).toArray()
   }
 
   load(saved: unknown): void {
-    for (const [v, n] of saved as [V, number][]) this.values.set(v, n)
+    const pairs = saved as [V, number][]
+    this.values = bulkLoad(
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+      compareValues,
+    )
+  }
+
+  #append(v: V, weight: number, undo: UndoLog): void {
+    const e = this.extreme
+    if (undo.active) {
+      undo.field(this, 'added', this.added)
+      undo.field(this, 'extreme', e)
+    }
+    this.addedValues[this.added] = v
+    this.addedWeights[this.added++] = weight
+    if (e === undefined || (this.kind === 'max' ? compareValues(v, e) > 0 : compareValues(v, e) < 0)) this.extreme = v
+  }
+
+  /** Makes the tree of the values added so far (equal values summed), and lets their arrays go. */
+  #sort(undo: UndoLog): BTree<V, number> {
+    const { addedValues: vs, addedWeights: ws, added: n } = this
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => compareValues(vs[a], vs[b]))
+    const keys: V[] = []
+    const counts: number[] = []
+    for (const i of order) {
+      const last = keys.length - 1
+      if (last >= 0 && compareValues(keys[last], vs[i]) === 0) counts[last]! += ws[i]!
+      else {
+        keys.push(vs[i]!)
+        counts.push(ws[i]!)
+      }
+    }
+    const values = bulkLoad(keys, counts, compareValues)
+    this.values = values
+    this.addedValues = []
+    this.addedWeights = []
+    if (undo.active)
+      undo.record(() => {
+        this.values = undefined
+        this.addedValues = vs
+        this.addedWeights = ws
+      })
+    return values
   }
 }
 

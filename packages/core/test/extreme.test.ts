@@ -1,0 +1,87 @@
+import { describe, expect, test } from 'vitest'
+import { collection, createStore, max, min, view } from '../src/index'
+import { UndoLog } from '../src/undo'
+
+/*
+ * min/max keep a group's values in two arrays until a value first leaves the group, and sort them into a
+ * tree then (see ExtremeState). The property tests check results after committed steps; these check what
+ * they cannot reach: a failed step that changed the arrays, or sorted them, must leave the state as it
+ * was, and weights above one must count.
+ */
+
+interface Row {
+  readonly id: number
+  readonly g: string
+  readonly v: number
+  readonly fail?: boolean
+}
+const rows = collection<Row>('rows', { key: 'id' })
+const extremes = view('extremes', rows.groupBy((r) => r.g, { lo: min((r) => r.v), hi: max((r) => r.v) }))
+// Throws on a marked row. It comes after `extremes`, so the groupBy has taken the step when it throws.
+const checked = view(
+  'checked',
+  rows.filter((r) => {
+    if (r.fail === true) throw new Error('marked row')
+    return true
+  }),
+)
+
+function storeWith(...initial: Row[]) {
+  const store = createStore({ views: [extremes, checked] })
+  store.transact((tx) => tx.insert(rows, initial))
+  return store
+}
+
+describe('min and max in a failed step', () => {
+  test('values appended in a failed step are taken back', () => {
+    const store = storeWith({ id: 1, g: 'a', v: 1 }, { id: 2, g: 'a', v: 3 })
+    expect(() =>
+      store.transact((tx) => tx.insert(rows, [{ id: 3, g: 'a', v: 9 }, { id: 4, g: 'a', v: -5 }, { id: 5, g: 'a', v: 0, fail: true }])),
+    ).toThrow('marked row')
+    expect(store.read(extremes)).toEqual([{ key: 'a', lo: 1, hi: 3 }])
+    // Another insert only compares with the extremes kept beside the values: they must be 1 and 3 again.
+    store.transact((tx) => tx.insert(rows, { id: 6, g: 'a', v: 2 }))
+    expect(store.read(extremes)).toEqual([{ key: 'a', lo: 1, hi: 3 }])
+    store.transact((tx) => tx.delete(rows, 2))
+    expect(store.read(extremes)).toEqual([{ key: 'a', lo: 1, hi: 2 }])
+  })
+
+  test('a failed step that sorted the values into a tree leaves the values as they were', () => {
+    const store = storeWith({ id: 1, g: 'a', v: 1 }, { id: 2, g: 'a', v: 3 })
+    // The insert appends 9; the delete is the group's first removal, which sorts {1, 3, 9} into a tree.
+    expect(() =>
+      store.transact((tx) => {
+        tx.insert(rows, { id: 3, g: 'a', v: 9 })
+        tx.delete(rows, 2)
+        tx.insert(rows, { id: 5, g: 'a', v: 0, fail: true })
+      }),
+    ).toThrow('marked row')
+    expect(store.read(extremes)).toEqual([{ key: 'a', lo: 1, hi: 3 }])
+    store.transact((tx) => tx.insert(rows, { id: 6, g: 'a', v: 2 }))
+    expect(store.read(extremes)).toEqual([{ key: 'a', lo: 1, hi: 3 }])
+    store.transact((tx) => tx.delete(rows, 2))
+    expect(store.read(extremes)).toEqual([{ key: 'a', lo: 1, hi: 2 }])
+    store.transact((tx) => tx.delete(rows, 1))
+    expect(store.read(extremes)).toEqual([{ key: 'a', lo: 2, hi: 2 }])
+  })
+})
+
+describe('min and max with weights above one', () => {
+  test('a value added with weight 2 stays until both are removed, before and after the tree is made', () => {
+    const undo = new UndoLog()
+    for (const aggregate of [max((r: { v: number }) => r.v), min((r: { v: number }) => r.v)]) {
+      const state = aggregate.init()
+      state.add({ v: 7 }, 2, undo)
+      state.add({ v: 4 }, 1, undo)
+      state.add({ v: 10 }, 1, undo)
+      state.add({ v: 10 }, -1, undo)
+      state.add({ v: 4 }, -1, undo)
+      expect(state.result()).toBe(7)
+      state.add({ v: 7 }, -1, undo)
+      expect(state.result()).toBe(7)
+      state.add({ v: 7 }, -1, undo)
+      expect(state.result()).toBeNull()
+      undo.commit()
+    }
+  })
+})
