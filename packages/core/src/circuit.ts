@@ -5,7 +5,7 @@ import { DistinctOperator } from './operators/distinct'
 import { FilterOperator } from './operators/filter'
 import { GroupByOperator } from './operators/group-by'
 import { InputOperator } from './operators/input'
-import { JoinOperator, MatchJoinOperator, PadOperator } from './operators/join'
+import { JoinOperator, MatchJoinOperator, PadOperator, type Stage } from './operators/join'
 import { FlatMapOperator, MapOperator } from './operators/map'
 import { EMPTY, type Operator } from './operators/operator'
 import { RecursiveOperator } from './operators/recursive'
@@ -239,9 +239,9 @@ export class Circuit {
       case 'input':
         return this.input(plan.source)
       case 'filter':
-        return this.#add(new FilterOperator(this.#compile(plan.input), plan.fn))
+        return this.#fused(plan) ?? this.#add(new FilterOperator(this.#compile(plan.input), plan.fn))
       case 'map':
-        return this.#add(new MapOperator(this.#compile(plan.input), plan.fn, plan.key))
+        return this.#fused(plan) ?? this.#add(new MapOperator(this.#compile(plan.input), plan.fn, plan.key))
       case 'flatMap':
         return this.#add(new FlatMapOperator(this.#compile(plan.input), plan.fn, plan.key))
       case 'union':
@@ -280,6 +280,26 @@ export class Circuit {
       case 'limit':
         return this.#add(new TopKOperator(this.#compile(plan.input), plan.order, plan.limit, plan.offset, plan.per))
     }
+  }
+
+  /**
+   * A chain of filters and maps over an inner join, as one join operator that applies them to each pair
+   * it makes (see `Stage`): a build of a join then a filter no longer makes every pair into a change that
+   * lives until the step ends, to drop most of them in the next operator. Nothing is fused into a join, or
+   * a stage, that is compiled already (another view reads it): that one is read as it is. A join reached
+   * this way is not compiled on its own, so two views filtering one join each walk it (their arrangements
+   * are still shared).
+   */
+  #fused(plan: Plan): Operator | undefined {
+    const stages: Stage[] = []
+    let p = plan
+    while (p.kind === 'filter' || p.kind === 'map') {
+      stages.unshift(p.kind === 'filter' ? { kind: 'filter', fn: p.fn } : { kind: 'map', fn: p.fn, key: p.key })
+      p = p.input
+      if (this.#compiled.has(p)) return undefined
+    }
+    if (p.kind !== 'join' || p.mode !== 'inner') return undefined
+    return this.#add(new JoinOperator(this.#arrange(this.#compile(p.left), p.leftKey), this.#arrange(this.#compile(p.right), p.rightKey), stages))
   }
 
   /** The arrangement of `input` by `selector`, shared by every join that asks for the same pair. */

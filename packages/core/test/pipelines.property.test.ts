@@ -75,6 +75,30 @@ describe('join → orderBy → limit', () => {
   })
 })
 
+describe('join → filter / map chains (fused into the join)', () => {
+  const joined = items.join(teams, 'g', 'id')
+
+  test('a filter and a map with its own key, then a map that keeps that key', () => {
+    const chain = joined
+      .filter(([i, t]) => i.tag !== 'c' || t.size > 2)
+      .map(([i, t]) => ({ id: i.id, team: t.name, v: i.v }), { key: (r) => r.id })
+      .map((r) => ({ ...r, big: (r.v ?? 0) > 5 }))
+      .filter((r) => r.team !== 'x')
+    check([view('fused.chain', chain)])
+  })
+
+  test('a map without a key keeps the pair key', () => {
+    check([view('fused.pairKey', joined.map(([i, t]) => ({ item: i.id, team: t.id, tag: i.tag })).filter((r) => r.tag !== 'b'))])
+  })
+
+  test('views reading the join itself and chains over it, in both orders', () => {
+    const filtered = joined.filter(([i]) => i.tag === 'a')
+    const mapped = filtered.map(([i, t]) => ({ id: i.id, name: t.name }), { key: (r) => r.id })
+    check([view('fused.first', mapped), view('fused.join', joined), view('fused.filtered', filtered)])
+    check([view('fused.join2', joined), view('fused.filtered2', filtered), view('fused.mapped2', mapped)])
+  })
+})
+
 describe('views sharing one store', () => {
   test('views that share plan nodes and arrangements each stay right', () => {
     const open = items.filter((i) => i.tag !== 'c')

@@ -43,3 +43,38 @@ describe('circuit sharing', () => {
     expect(store.describe().operators.filter((o) => o.kind === 'filter')).toHaveLength(1)
   })
 })
+
+describe('filters and maps fused into a join', () => {
+  const joined = issues.join(users, 'ownerId', 'id')
+  const chain = joined.filter(([i]) => i.open).map(([i, u]) => ({ id: i.id, owner: u.name }), { key: (r) => r.id })
+
+  test('a chain of them over an inner join is one operator, which names them', () => {
+    const chainView = view('chain', chain)
+    const store = createStore({ views: [chainView] })
+    const kinds = store.describe().operators.map((o) => o.kind)
+    expect(kinds.filter((k) => k === 'filter' || k === 'map')).toEqual([])
+    const [join] = store.describe().operators.filter((o) => o.kind === 'join')
+    expect(join!.label).toBe(`join#${join!.id}→filter→map`)
+    store.transact((tx) => {
+      tx.insert(users, [{ id: 1, name: 'ada' }, { id: 2, name: 'bob' }])
+      tx.insert(issues, [{ id: 1, ownerId: 1, open: true }, { id: 2, ownerId: 2, open: false }, { id: 3, ownerId: 2, open: true }])
+    })
+    expect(store.read(chainView)).toEqual([{ id: 1, owner: 'ada' }, { id: 3, owner: 'bob' }])
+    expect(store.get(chainView, 3)).toEqual({ id: 3, owner: 'bob' })
+  })
+
+  test('a join another view reads already is read as it is, not fused again', () => {
+    const store = createStore({ views: [view('joined', joined), view('chain', chain)] })
+    const kinds = store.describe().operators.map((o) => o.kind)
+    expect(kinds.filter((k) => k === 'join')).toHaveLength(1)
+    expect(kinds.filter((k) => k === 'filter' || k === 'map')).toEqual(['filter', 'map'])
+  })
+
+  test('what a fused stage throws names the join and its stages', () => {
+    const failing = view('failing', joined.filter(([i]) => (i.id === 9 ? (JSON.parse('{') as boolean) : true)))
+    const store = createStore({ views: [failing] })
+    store.transact((tx) => tx.insert(users, { id: 1, name: 'ada' }))
+    expect(() => store.transact((tx) => tx.insert(issues, { id: 9, ownerId: 1, open: true }))).toThrow(/join#\d+→filter in view 'failing' threw/)
+    expect(store.read(failing)).toEqual([])
+  })
+})

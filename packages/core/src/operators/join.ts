@@ -15,9 +15,20 @@ function indexPending<T>(pending: readonly Indexed<T>[]): Map<KeyId, Indexed<T>[
 }
 
 /**
+ * A filter or map fused into the inner join that feeds it (see `Circuit`): applied to each joined pair as
+ * the join makes it, so that a pair the filter drops is never made into a change, and a mapped pair's
+ * key tuple and change are never made at all.
+ */
+export type Stage =
+  | { readonly kind: 'filter'; readonly fn: (row: unknown) => boolean }
+  | { readonly kind: 'map'; readonly fn: (row: unknown) => unknown; readonly key: ((row: unknown) => Key) | undefined }
+
+const NO_STAGES: readonly Stage[] = []
+
+/**
  * Inner equi-join, bilinear: Δ(a ⋈ b) = Δa ⋈ I(b) + I(a) ⋈ Δb + Δa ⋈ Δb, where I(a) and I(b) are the
  * arrangements as of the previous step. Keeps no state of its own: the arrangements are shared. Output
- * rows are `[left, right]` keyed `[leftKey, rightKey]`.
+ * rows are `[left, right]` keyed `[leftKey, rightKey]`, or what the fused `stages` make of them.
  */
 export class JoinOperator extends BaseOperator {
   readonly kind = 'join'
@@ -25,38 +36,62 @@ export class JoinOperator extends BaseOperator {
   constructor(
     readonly left: Arrangement,
     readonly right: Arrangement,
+    readonly stages: readonly Stage[] = NO_STAGES,
   ) {
     super([left, right])
   }
 
+  override get label(): string {
+    return [`join#${this.index}`, ...this.stages.map((s) => s.kind)].join('→')
+  }
+
   step(): Delta<unknown> {
     const out: Change<unknown>[] = []
+    const stages = this.stages
     const da = this.left.pending
     const db = this.right.pending
     // An empty side (the build, when both inputs arrive in one step) has nothing to look up.
     if (this.right.groups.size > 0)
       for (const { indexId, change: a } of da) {
         const group = indexId === null ? undefined : this.right.lookup(indexId)
-        if (group) group.each((bKey, row, weight) => out.push(pair(a.key, a.row, bKey, row, a.weight * weight)))
+        if (group) group.each((bKey, row, weight) => emit(out, stages, a.key, a.row, bKey, row, a.weight * weight))
       }
     if (this.left.groups.size > 0)
       for (const { indexId, change: b } of db) {
         const group = indexId === null ? undefined : this.left.lookup(indexId)
-        if (group) group.each((aKey, row, weight) => out.push(pair(aKey, row, b.key, b.row, weight * b.weight)))
+        if (group) group.each((aKey, row, weight) => emit(out, stages, aKey, row, b.key, b.row, weight * b.weight))
       }
     if (da.length > 0 && db.length > 0) {
       const dbByKey = indexPending(db)
       for (const { indexKey, indexId, change: a } of da) {
         if (indexKey == null) continue
-        for (const { change: b } of dbByKey.get(indexId) ?? []) out.push(pair(a.key, a.row, b.key, b.row, a.weight * b.weight))
+        for (const { change: b } of dbByKey.get(indexId) ?? []) emit(out, stages, a.key, a.row, b.key, b.row, a.weight * b.weight)
       }
     }
     return out
   }
 }
 
-const pair = (aKey: Key, a: unknown, bKey: Key, b: unknown, weight: number): Change<unknown> =>
-  change(pairOf(aKey, bKey), pairOf(a, b), weight)
+/** Adds the change of one joined pair to `out`, through the fused stages (nothing when a filter drops it). */
+function emit(out: Change<unknown>[], stages: readonly Stage[], aKey: Key, a: unknown, bKey: Key, b: unknown, weight: number): void {
+  if (stages.length === 0) {
+    out.push(change(pairOf(aKey, bKey), pairOf(a, b), weight))
+    return
+  }
+  let row: unknown = pairOf(a, b)
+  // A map without a key keeps its input's key: the pair's, made only if no map gives one.
+  let key: Key | undefined
+  for (let i = 0; i < stages.length; i++) {
+    const stage = stages[i]!
+    if (stage.kind === 'filter') {
+      if (!stage.fn(row)) return
+    } else {
+      row = stage.fn(row)
+      if (stage.key !== undefined) key = stage.key(row)
+    }
+  }
+  out.push(change(key === undefined ? pairOf(aKey, bKey) : key, row, weight))
+}
 
 /**
  * Semi-join (rows of a with a match in b) and anti-join (rows of a without one). Whether a key of a
