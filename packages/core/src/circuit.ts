@@ -294,7 +294,7 @@ export class Circuit {
     const stages: Stage[] = []
     let p = plan
     while (p.kind === 'filter' || p.kind === 'map') {
-      stages.unshift(p.kind === 'filter' ? { kind: 'filter', fn: p.fn } : { kind: 'map', fn: p.fn, key: p.key })
+      stages.unshift(p)
       p = p.input
       if (this.#compiled.has(p)) return undefined
     }

@@ -1,4 +1,5 @@
 import type { Key, KeyId } from '../key'
+import type { Plan } from '../relation'
 import { change, pairOf, type Change, type Delta } from '../zset'
 import type { Arrangement, Indexed } from './arrangement'
 import { BaseOperator } from './operator'
@@ -15,13 +16,11 @@ function indexPending<T>(pending: readonly Indexed<T>[]): Map<KeyId, Indexed<T>[
 }
 
 /**
- * A filter or map fused into the inner join that feeds it (see `Circuit`): applied to each joined pair as
- * the join makes it, so that a pair the filter drops is never made into a change, and a mapped pair's
- * key tuple and change are never made at all.
+ * A filter or map plan fused into the inner join that feeds it (see `Circuit`): applied to each joined
+ * pair as the join makes it, so that a pair the filter drops is never made into a change, and a mapped
+ * pair's key tuple and change are never made at all.
  */
-export type Stage =
-  | { readonly kind: 'filter'; readonly fn: (row: unknown) => boolean }
-  | { readonly kind: 'map'; readonly fn: (row: unknown) => unknown; readonly key: ((row: unknown) => Key) | undefined }
+export type Stage = Extract<Plan, { readonly kind: 'filter' | 'map' }>
 
 const NO_STAGES: readonly Stage[] = []
 
