@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { isDeepStrictEqual } from 'node:util'
 import { describe, expect, test } from 'vitest'
 import { keyId, type Key } from '../src/key'
 import { GroupRows } from '../src/operators/arrangement'
@@ -151,4 +152,39 @@ test('a lone object row of weight 1 under a key that is its own id is held bare,
   expect(held(3, row, 2)).not.toBe(row)
   // Back to one row of weight 1: bare again.
   expect(held(3, row, -1)).toBe(row)
+})
+
+/*
+ * deepEqual takes `===` first and puts back what `Object.is` does differently, so it is checked against
+ * Node's `isDeepStrictEqual` (primitives by `Object.is`, plain objects and arrays member by member, dates
+ * by time) on values full of those differences: −0 and 0, NaN, a member undefined or missing.
+ */
+const leaf = fc.constantFrom<unknown>(0, -0, NaN, 1, 'a', '', true, null, undefined, new Date(0), new Date(1))
+const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    leaf,
+    fc.array(tie('value'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom('a', 'b', 'c'), tie('value'), { maxKeys: 3, noNullPrototype: true }),
+  ),
+}))
+/** Two values: drawn apart (mostly unequal), or one with a copy (equal) that may have one member changed. */
+const pair = fc.oneof(
+  fc.tuple(value, value),
+  value.map((v) => [v, structuredClone(v)] as const),
+  fc.tuple(fc.dictionary(fc.constantFrom('a', 'b', 'c'), value, { minKeys: 1, maxKeys: 3, noNullPrototype: true }), value).map(([v, member]) => {
+    const copy: Record<string, unknown> = structuredClone(v)
+    copy[Object.keys(copy)[0]!] = member
+    return [v, copy] as const
+  }),
+)
+
+test('deepEqual agrees with isDeepStrictEqual', () => {
+  fc.assert(
+    fc.property(pair, ([a, b]) => {
+      expect(deepEqual(a, b)).toBe(isDeepStrictEqual(a, b))
+      expect(deepEqual(b, a)).toBe(isDeepStrictEqual(a, b))
+    }),
+    { numRuns: 2000 },
+  )
 })
