@@ -521,7 +521,7 @@ measurement: ${steppingRounds}. Each peer runs once per view and size (one round
   \`Map\` holding the view's rows. A step is \`sendData\` + \`graph.run()\` (d2ts: data at version v, the
   frontier v + 1 on every input, then \`run()\`), timed until it returns with the \`Map\` updated.
   Q1/Q5 use \`orderByWithFractionalIndex\` (Q5 with \`limit: 20\`), Q3a/Q3b/Q4 \`groupBy\` with
-  \`count\`/\`sum\`/\`max\`, Q2/Q4 an inner \`join\` (Q4 filters the open issues before the join).
+  \`count\`/\`sum\`/\`max\`, Q2/Q4 an inner \`join\` (Q4 filters the open issues before the join, as stepping's does).
 - **@tanstack/db live queries**: local-only collections (\`localOnlyCollectionOptions\` with \`initialData\`)
   and one \`createLiveQueryCollection\` per view, written with the query builder (\`where\`/\`join\`/\`groupBy\`/
   \`orderBy\`/\`limit\`). A single change is one \`collection.update/insert/delete\`: the live query's

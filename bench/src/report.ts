@@ -148,7 +148,7 @@ export function legend(): string {
 - **Q2** every issue with its owner's name (join + map)
 - **Q3a** comment count per issue (groupBy count)
 - **Q3b** per project: open-issue count, priority sum, newest createdAt (filter + groupBy count/sum/max)
-- **Q4** per user: comments on open issues (join + filter + groupBy count)
+- **Q4** per user: comments on open issues (filter + join + groupBy count: the issues are filtered before the join, in every engine)
 - **Q5** the 20 newest comments (orderBy + limit 20)
 
 Each view runs in rounds: a round is a fresh store with its build, warm-up, timed single-row
