@@ -232,13 +232,11 @@ export function savedRows<T>(sets: Iterable<KeyedZSet<T>>): Change<T>[] {
  * produces an equal row keeps the old object (and its identity for UI memoization).
  */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  // `===` before anything else, with `Object.is`'s two differences put back (−0 is not 0, NaN is NaN):
-  // `Object.is` and a call per member cost an updated row's comparison about a third more.
-  if (a === b) return a !== 0 || 1 / (a as number) === 1 / (b as number)
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a !== a && b !== b
+  if (Object.is(a, b)) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false
-    for (let i = 0; i < a.length; i++) if (!sameMember(a[i], b[i])) return false
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false
     return true
   }
   if (Array.isArray(b)) return false
@@ -251,18 +249,11 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   let n = 0
   for (const k in ra) {
     if (!hasOwn.call(ra, k)) continue
-    const x = ra[k]
-    // A member `undefined` in both is equal only if `b` has it (a missing one reads as undefined too).
-    if (!sameMember(x, rb[k]) || (x === undefined && !hasOwn.call(rb, k))) return false
+    if (!hasOwn.call(rb, k) || !deepEqual(ra[k], rb[k])) return false
     n++
   }
   for (const k in rb) if (hasOwn.call(rb, k) && --n < 0) return false
   return n === 0
-}
-
-/** `deepEqual` of two members, without a call for the identical ones that are most of them. */
-function sameMember(x: unknown, y: unknown): boolean {
-  return x === y ? x !== 0 || 1 / (x as number) === 1 / (y as number) : deepEqual(x, y)
 }
 
 const hasOwn = Object.prototype.hasOwnProperty

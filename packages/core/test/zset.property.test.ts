@@ -157,25 +157,36 @@ test('a lone object row of weight 1 under a key that is its own id is held bare,
 /*
  * deepEqual takes `===` first and puts back what `Object.is` does differently, so it is checked against
  * Node's `isDeepStrictEqual` (primitives by `Object.is`, plain objects and arrays member by member, dates
- * by time) on values full of those differences: −0 and 0, NaN, a member undefined or missing.
+ * by time) on values full of those differences: −0 and 0, NaN, a member undefined or missing, and a
+ * member named and valued like one every object inherits (`toString`), which a missing member reads as.
  */
-const leaf = fc.constantFrom<unknown>(0, -0, NaN, 1, 'a', '', true, null, undefined, new Date(0), new Date(1))
+const leaf = fc.constantFrom<unknown>(0, -0, NaN, 1, 'a', '', true, null, undefined, new Date(0), new Date(1), Object.prototype.toString)
+const member = fc.constantFrom('a', 'b', 'toString')
 const { value } = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
     leaf,
     fc.array(tie('value'), { maxLength: 3 }),
-    fc.dictionary(fc.constantFrom('a', 'b', 'c'), tie('value'), { maxKeys: 3, noNullPrototype: true }),
+    fc.dictionary(member, tie('value'), { maxKeys: 3, noNullPrototype: true }),
   ),
 }))
+
+/** A copy down to the leaves (structuredClone cannot copy a function). */
+function copy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copy)
+  if (v instanceof Date) return new Date(v.getTime())
+  if (typeof v !== 'object' || v === null) return v
+  return Object.fromEntries(Object.entries(v).map(([k, m]) => [k, copy(m)]))
+}
+
 /** Two values: drawn apart (mostly unequal), or one with a copy (equal) that may have one member changed. */
 const pair = fc.oneof(
   fc.tuple(value, value),
-  value.map((v) => [v, structuredClone(v)] as const),
-  fc.tuple(fc.dictionary(fc.constantFrom('a', 'b', 'c'), value, { minKeys: 1, maxKeys: 3, noNullPrototype: true }), value).map(([v, member]) => {
-    const copy: Record<string, unknown> = structuredClone(v)
-    copy[Object.keys(copy)[0]!] = member
-    return [v, copy] as const
+  value.map((v) => [v, copy(v)] as const),
+  fc.tuple(fc.dictionary(member, value, { minKeys: 1, maxKeys: 3, noNullPrototype: true }), member, value).map(([v, k, m]) => {
+    const changed = copy(v) as Record<string, unknown>
+    changed[k] = m
+    return [v, changed] as const
   }),
 )
 
@@ -185,6 +196,16 @@ test('deepEqual agrees with isDeepStrictEqual', () => {
       expect(deepEqual(a, b)).toBe(isDeepStrictEqual(a, b))
       expect(deepEqual(b, a)).toBe(isDeepStrictEqual(a, b))
     }),
-    { numRuns: 2000 },
+    {
+      numRuns: 3000,
+      // Each special case once for sure, besides the random draws.
+      examples: [
+        [[0, -0]],
+        [[[-0], [0]]],
+        [[{ a: NaN }, { a: NaN }]],
+        [[{ a: undefined }, { b: undefined }]],
+        [[{ toString: Object.prototype.toString }, { a: 1 }]],
+      ],
+    },
   )
 })
