@@ -5,7 +5,7 @@ import { DistinctOperator } from './operators/distinct'
 import { FilterOperator } from './operators/filter'
 import { GroupByOperator } from './operators/group-by'
 import { InputOperator } from './operators/input'
-import { JoinOperator, MatchJoinOperator, PadOperator, type Stage } from './operators/join'
+import { GroupingJoinOperator, JoinOperator, MatchJoinOperator, PadOperator, type Stage } from './operators/join'
 import { FlatMapOperator, MapOperator } from './operators/map'
 import { EMPTY, type Operator } from './operators/operator'
 import { RecursiveOperator } from './operators/recursive'
@@ -268,7 +268,7 @@ export class Circuit {
         }
       }
       case 'groupBy':
-        return this.#add(new GroupByOperator(this.#compile(plan.input), plan.key, plan.aggregates))
+        return this.#fused(plan) ?? this.#add(new GroupByOperator(this.#compile(plan.input), plan.key, plan.aggregates))
       case 'distinct':
         return this.#add(new DistinctOperator(this.#compile(plan.input), plan.key))
       case 'orderBy':
@@ -284,22 +284,31 @@ export class Circuit {
 
   /**
    * A chain of filters and maps over an inner join, as one join operator that applies them to each pair
-   * it makes (see `Stage`): a build of a join then a filter no longer makes every pair into a change that
-   * lives until the step ends, to drop most of them in the next operator. Nothing is fused into a join, or
-   * a stage, that is compiled already (another view reads it): that one is read as it is. A join reached
-   * this way is not compiled on its own, so two views filtering one join each walk it (their arrangements
-   * are still shared).
+   * it makes (see `Stage`), and with a group-by reading the chain (or the join), one that puts each pair
+   * straight into its group (`GroupingJoinOperator`): a build of a join then a filter no longer makes
+   * every pair into a change that lives until the step ends, to drop most of them in the next operator.
+   * Nothing is fused into a join, or a stage, that is compiled already (another view reads it): that one
+   * is read as it is. A join reached this way is not compiled on its own, so two views filtering one join
+   * each walk it (their arrangements are still shared).
    */
   #fused(plan: Plan): Operator | undefined {
-    const stages: Stage[] = []
+    const groupBy = plan.kind === 'groupBy' ? plan : undefined
     let p = plan
+    if (groupBy !== undefined) {
+      p = groupBy.input
+      if (this.#compiled.has(p)) return undefined
+    }
+    const stages: Stage[] = []
     while (p.kind === 'filter' || p.kind === 'map') {
       stages.unshift(p)
       p = p.input
       if (this.#compiled.has(p)) return undefined
     }
     if (p.kind !== 'join' || p.mode !== 'inner') return undefined
-    return this.#add(new JoinOperator(this.#arrange(this.#compile(p.left), p.leftKey), this.#arrange(this.#compile(p.right), p.rightKey), stages))
+    const left = this.#arrange(this.#compile(p.left), p.leftKey)
+    const right = this.#arrange(this.#compile(p.right), p.rightKey)
+    if (groupBy === undefined) return this.#add(new JoinOperator(left, right, stages))
+    return this.#add(new GroupingJoinOperator(left, right, stages, new GroupByOperator(undefined, groupBy.key, groupBy.aggregates)))
   }
 
   /** The arrangement of `input` by `selector`, shared by every join that asks for the same pair. */

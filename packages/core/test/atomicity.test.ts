@@ -49,6 +49,8 @@ const failures = {
   groupKey: new Error('group key failed'),
   reducer: new Error('reducer failed'),
   joinKey: new Error('join key failed'),
+  joinGroupKey: new Error('group key over a join failed'),
+  joinReducer: new Error('reducer over a join failed'),
   order: new Error('order failed'),
   partition: new Error('partition failed'),
 }
@@ -99,6 +101,19 @@ const checkedGroup = view(
     n: reducer<Issue, number>({ initial: 0, add: (n, i) => failOn('reduce!', failures.reducer, i, n + 1), remove: (n) => n - 1 }),
   }),
 )
+// A group-by over an inner join is fused into the join: each pair goes straight into its group.
+const checkedJoinGroup = view(
+  'checkedJoinGroup',
+  issues.join(users, 'ownerId', 'id').groupBy(([i, u]) => failOn('joinKey!', failures.joinGroupKey, i, u.name), {
+    n: count(),
+    highest: max(([i]) => i.priority),
+    titles: reducer<readonly [Issue, User], number>({
+      initial: 0,
+      add: (n, [i]) => failOn('joinReduce!', failures.joinReducer, i, n + 1),
+      remove: (n) => n - 1,
+    }),
+  }),
+)
 const checkedJoin = view(
   'checkedJoin',
   issues.join(users, (i) => failOn('join!', failures.joinKey, i, i.ownerId), 'id'),
@@ -122,6 +137,7 @@ const VIEWS: readonly View<unknown, Key>[] = [
   checkedFilter,
   checkedMap,
   checkedGroup,
+  checkedJoinGroup,
   checkedJoin,
   checkedOrder,
   checkedPartition,
@@ -368,6 +384,20 @@ const operatorFailures: {
   },
   { what: 'a groupBy key', change: marked('key!'), view: 'checkedGroup', operator: /^groupBy#\d+$/, cause: failures.groupKey },
   { what: 'a reducer', change: marked('reduce!'), view: 'checkedGroup', operator: /^groupBy#\d+$/, cause: failures.reducer },
+  {
+    what: 'a groupBy key fused into a join',
+    change: marked('joinKey!'),
+    view: 'checkedJoinGroup',
+    operator: /^join#\d+→groupBy$/,
+    cause: failures.joinGroupKey,
+  },
+  {
+    what: 'a reducer fused into a join',
+    change: marked('joinReduce!'),
+    view: 'checkedJoinGroup',
+    operator: /^join#\d+→groupBy$/,
+    cause: failures.joinReducer,
+  },
   { what: 'a join key selector', change: marked('join!'), view: 'checkedJoin', operator: /^arrange#\d+$/, cause: failures.joinKey },
   { what: 'an orderBy value', change: marked('order!'), view: 'checkedOrder', operator: /orderBy/, cause: failures.order },
   { what: 'a partitionBy key', change: marked('part!'), view: 'checkedPartition', operator: /partitionBy/, cause: failures.partition },

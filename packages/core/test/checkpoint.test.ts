@@ -40,6 +40,8 @@ const views: View<unknown, Key>[] = [
       tags: reducer<[{ tag: string }, unknown], number>({ initial: 0, add: (a, [i]) => a + i.tag.charCodeAt(0), remove: (a, [i]) => a - i.tag.charCodeAt(0) }),
     }),
   ),
+  // A group-by over an inner join, fused into it: its state is saved in the group-by's place.
+  view('joinedPerTeam', items.join(teams, 'g', 'id').groupBy(([, t]) => t.name, { n: count(), hi: max(([i]) => i.v) })),
   view('tags', items.map((i) => ({ g: i.g, tag: i.tag })).distinct((r) => [r.g, r.tag])),
   view('matched', items.semiJoin(teams, 'g', 'id')),
   view('unmatched', items.antiJoin(teams, 'g', 'id')),

@@ -78,3 +78,54 @@ describe('filters and maps fused into a join', () => {
     expect(store.read(failing)).toEqual([])
   })
 })
+
+describe('a group-by fused into the join it reads', () => {
+  const joined = issues.join(users, 'ownerId', 'id')
+  const openJoined = joined.filter(([i]) => i.open)
+  const perOwner = openJoined.groupBy(([, u]) => u.name, { n: count() })
+
+  test('a group-by over a chain over an inner join is one operator, which names it', () => {
+    const perOwnerView = view('perOwner', perOwner)
+    const store = createStore({ views: [perOwnerView] })
+    const kinds = store.describe().operators.map((o) => o.kind)
+    expect(kinds.filter((k) => k === 'filter' || k === 'groupBy')).toEqual([])
+    const [join] = store.describe().operators.filter((o) => o.kind === 'join')
+    expect(join!.label).toBe(`join#${join!.id}→filter→groupBy`)
+    store.transact((tx) => {
+      tx.insert(users, [{ id: 1, name: 'ada' }, { id: 2, name: 'bob' }])
+      tx.insert(issues, [{ id: 1, ownerId: 1, open: true }, { id: 2, ownerId: 2, open: false }, { id: 3, ownerId: 2, open: true }, { id: 4, ownerId: 2, open: true }])
+    })
+    expect(store.read(perOwnerView)).toEqual([{ key: 'ada', n: 1 }, { key: 'bob', n: 2 }])
+    expect(store.describe().operators.find((o) => o.id === join!.id)!.state).toBe(2)
+  })
+
+  test('a chain another view reads already is read as it is, and the group-by is its own operator', () => {
+    const store = createStore({ views: [view('open', openJoined), view('perOwner', perOwner)] })
+    const kinds = store.describe().operators.map((o) => o.kind)
+    expect(kinds.filter((k) => k === 'groupBy')).toHaveLength(1)
+  })
+
+  test('a step that fails after making a group leaves no trace of it for the steps after', () => {
+    // The group key throws on issue 9's pair, after the join put issue 8's pair into a new group ('cy').
+    const fused = view('fused', joined.groupBy(([i, u]) => (i.id === 9 ? (JSON.parse('{') as string) : u.name), { n: count() }))
+    const store = createStore({ views: [fused] })
+    store.transact((tx) => tx.insert(users, [{ id: 1, name: 'ada' }, { id: 3, name: 'cy' }]))
+    store.transact((tx) => tx.insert(issues, { id: 1, ownerId: 1, open: true }))
+    expect(() =>
+      store.transact((tx) => tx.insert(issues, [{ id: 8, ownerId: 3, open: true }, { id: 9, ownerId: 1, open: true }])),
+    ).toThrow(/join#\d+→groupBy in view 'fused' threw/)
+    expect(store.read(fused)).toEqual([{ key: 'ada', n: 1 }])
+    store.transact((tx) => tx.insert(issues, { id: 8, ownerId: 3, open: true }))
+    expect(store.read(fused)).toEqual([{ key: 'ada', n: 1 }, { key: 'cy', n: 1 }])
+    store.transact((tx) => tx.insert(issues, { id: 10, ownerId: 3, open: true }))
+    expect(store.read(fused)).toEqual([{ key: 'ada', n: 1 }, { key: 'cy', n: 2 }])
+  })
+
+  test('what a fused group-by throws names the join and the group-by', () => {
+    const failing = view('failing', joined.groupBy(([i]) => (i.id === 9 ? (JSON.parse('{') as string) : 'all'), { n: count() }))
+    const store = createStore({ views: [failing] })
+    store.transact((tx) => tx.insert(users, { id: 1, name: 'ada' }))
+    expect(() => store.transact((tx) => tx.insert(issues, { id: 9, ownerId: 1, open: true }))).toThrow(/join#\d+→groupBy in view 'failing' threw/)
+    expect(store.read(failing)).toEqual([])
+  })
+})

@@ -33,15 +33,22 @@ export class GroupByOperator extends BaseOperator {
   readonly stateful: readonly Aggregate<unknown, unknown>[]
   /** Per aggregate, in order of `names`: whether it is `count()`. */
   readonly #counts: readonly boolean[]
-  /** Steps taken, to tell the groups a step touched without a set of them. */
-  #steps = 0
+  /**
+   * The groups the current step touched so far, in the order it first touched them. A new array for each
+   * step that touches any: emptying one by setting its length is a call into the runtime, and V8 then
+   * gives it a new backing store anyway.
+   */
+  #touched: GroupState[] = []
+  /** The current step's number, to tell the groups it touched without a set of them; advanced as it ends. */
+  #step = 1
 
+  /** `input` is undefined when the group-by is fused into the join that feeds it (`absorb`, `emit`). */
   constructor(
-    input: Operator,
+    input: Operator | undefined,
     readonly key: (row: unknown) => Key,
     aggregates: Readonly<Record<string, Aggregate<unknown, unknown>>>,
   ) {
-    super([input])
+    super(input === undefined ? [] : [input])
     this.names = Object.keys(aggregates)
     const all = Object.values(aggregates)
     this.#counts = all.map((a) => a instanceof CountAggregate)
@@ -50,31 +57,39 @@ export class GroupByOperator extends BaseOperator {
   }
 
   step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
-    const { groups, key } = this
-    const step = ++this.#steps
-    const touched: GroupState[] = []
-    for (const c of delta!) {
-      const k = key(c.row)
-      const id = keyId(k)
-      let group = groups.get(id)
-      if (group === undefined) {
-        const created: GroupState = { key: k, count: 0, states: this.#init(), row: undefined, step, before: undefined }
-        groups.set(id, created)
-        if (undo.active) undo.entry(groups, id, undefined)
-        group = created
-        touched.push(group)
-      } else if (group.step !== step) {
-        group.step = step
-        group.before = group.row
-        touched.push(group)
-      }
-      const g = group
-      const weight = c.weight
-      if (undo.active) undo.field(g, 'count', g.count)
-      g.count += weight
-      const states = g.states
-      for (let i = 0; i < states.length; i++) states[i]!.add(c.row, weight, undo)
+    for (const c of delta!) this.absorb(c.row, c.weight, undo)
+    return this.emit(undo)
+  }
+
+  /** Adds `weight` of `row` to its group, in the current step. */
+  absorb(row: unknown, weight: number, undo: UndoLog): void {
+    const groups = this.groups
+    const step = this.#step
+    const k = this.key(row)
+    const id = keyId(k)
+    let group = groups.get(id)
+    if (group === undefined) {
+      const created: GroupState = { key: k, count: 0, states: this.#init(), row: undefined, step, before: undefined }
+      groups.set(id, created)
+      if (undo.active) undo.entry(groups, id, undefined)
+      group = created
+      this.#touched.push(group)
+    } else if (group.step !== step) {
+      group.step = step
+      group.before = group.row
+      this.#touched.push(group)
     }
+    const g = group
+    if (undo.active) undo.field(g, 'count', g.count)
+    g.count += weight
+    const states = g.states
+    for (let i = 0; i < states.length; i++) states[i]!.add(row, weight, undo)
+  }
+
+  /** Ends the current step: −old/+new output rows for each group it touched whose aggregates moved. */
+  emit(undo: UndoLog): Delta<unknown> {
+    const { groups } = this
+    const touched = this.#touched
     const out: Change<unknown>[] = []
     for (const group of touched) {
       const before = group.before
@@ -91,7 +106,14 @@ export class GroupByOperator extends BaseOperator {
         if (undo.active) undo.entry(groups, id, group)
       }
     }
+    this.reset()
     return out
+  }
+
+  /** Forgets the groups a step touched (after it ended, or failed before it could end). */
+  reset(): void {
+    if (this.#touched.length > 0) this.#touched = []
+    this.#step++
   }
 
   #init(): AggregateState<unknown, unknown>[] {

@@ -1,7 +1,9 @@
 import type { Key, KeyId } from '../key'
 import type { Plan } from '../relation'
 import { change, pairOf, type Change, type Delta } from '../zset'
+import type { UndoLog } from '../undo'
 import type { Arrangement, Indexed } from './arrangement'
+import type { GroupByOperator } from './group-by'
 import { BaseOperator } from './operator'
 
 function indexPending<T>(pending: readonly Indexed<T>[]): Map<KeyId, Indexed<T>[]> {
@@ -36,44 +38,88 @@ export class JoinOperator extends BaseOperator {
     readonly left: Arrangement,
     readonly right: Arrangement,
     readonly stages: readonly Stage[] = NO_STAGES,
+    /** The group-by fused after the stages (see `GroupingJoinOperator`), which takes every pair instead of `out`. */
+    readonly into?: GroupByOperator,
   ) {
     super([left, right])
   }
 
   override get label(): string {
-    return [`join#${this.index}`, ...this.stages.map((s) => s.kind)].join('→')
+    return [`join#${this.index}`, ...this.stages.map((s) => s.kind), ...(this.into ? [this.into.kind] : [])].join('→')
   }
 
-  step(): Delta<unknown> {
+  step(_inputs: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
     const out: Change<unknown>[] = []
     const stages = this.stages
+    const into = this.into
     const da = this.left.pending
     const db = this.right.pending
     // An empty side (the build, when both inputs arrive in one step) has nothing to look up.
     if (this.right.groups.size > 0)
       for (const { indexId, change: a } of da) {
         const group = indexId === null ? undefined : this.right.lookup(indexId)
-        if (group) group.each((bKey, row, weight) => emit(out, stages, a.key, a.row, bKey, row, a.weight * weight))
+        if (group) group.each((bKey, row, weight) => emit(out, stages, into, undo, a.key, a.row, bKey, row, a.weight * weight))
       }
     if (this.left.groups.size > 0)
       for (const { indexId, change: b } of db) {
         const group = indexId === null ? undefined : this.left.lookup(indexId)
-        if (group) group.each((aKey, row, weight) => emit(out, stages, aKey, row, b.key, b.row, weight * b.weight))
+        if (group) group.each((aKey, row, weight) => emit(out, stages, into, undo, aKey, row, b.key, b.row, weight * b.weight))
       }
     if (da.length > 0 && db.length > 0) {
       const dbByKey = indexPending(db)
       for (const { indexKey, indexId, change: a } of da) {
         if (indexKey == null) continue
-        for (const { change: b } of dbByKey.get(indexId) ?? []) emit(out, stages, a.key, a.row, b.key, b.row, a.weight * b.weight)
+        for (const { change: b } of dbByKey.get(indexId) ?? []) emit(out, stages, into, undo, a.key, a.row, b.key, b.row, a.weight * b.weight)
       }
     }
-    return out
+    return into === undefined ? out : into.emit(undo)
   }
 }
 
-/** Adds the change of one joined pair to `out`, through the fused stages (nothing when a filter drops it). */
-function emit(out: Change<unknown>[], stages: readonly Stage[], aKey: Key, a: unknown, bKey: Key, b: unknown, weight: number): void {
-  if (stages.length === 0) {
+/**
+ * An inner join with the group-by that reads it fused in (`join#4→filter→groupBy` in `describe()`): each
+ * pair, through the stages, goes straight into its group, and the operator's output is the group-by's. In
+ * a large step (a build) the pairs then die as they are made, instead of all living as changes until the
+ * group-by has read them. Its state is the group-by's, saved in the group-by's place.
+ */
+export class GroupingJoinOperator extends JoinOperator {
+  constructor(left: Arrangement, right: Arrangement, stages: readonly Stage[], readonly groupBy: GroupByOperator) {
+    super(left, right, stages, groupBy)
+  }
+
+  reset(): void {
+    this.groupBy.reset()
+  }
+
+  save(): unknown {
+    return this.groupBy.save()
+  }
+
+  load(saved: unknown): void {
+    this.groupBy.load(saved)
+  }
+
+  override stateSize(): number {
+    return this.groupBy.stateSize()
+  }
+}
+
+/**
+ * Hands one joined pair, through the fused stages (nothing when a filter drops it), to the fused
+ * group-by, or adds its change to `out`.
+ */
+function emit(
+  out: Change<unknown>[],
+  stages: readonly Stage[],
+  into: GroupByOperator | undefined,
+  undo: UndoLog,
+  aKey: Key,
+  a: unknown,
+  bKey: Key,
+  b: unknown,
+  weight: number,
+): void {
+  if (stages.length === 0 && into === undefined) {
     out.push(change(pairOf(aKey, bKey), pairOf(a, b), weight))
     return
   }
@@ -89,7 +135,8 @@ function emit(out: Change<unknown>[], stages: readonly Stage[], aKey: Key, a: un
       if (stage.key !== undefined) key = stage.key(row)
     }
   }
-  out.push(change(key === undefined ? pairOf(aKey, bKey) : key, row, weight))
+  if (into !== undefined) into.absorb(row, weight, undo)
+  else out.push(change(key === undefined ? pairOf(aKey, bKey) : key, row, weight))
 }
 
 /**
