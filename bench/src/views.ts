@@ -118,7 +118,7 @@ export const CASES: readonly BenchCase[] = [
   }),
   defineCase({
     id: 'Q4',
-    title: 'per user: comments on open issues (join + filter + groupBy)',
+    title: 'per user: comments on open issues (filter + join + groupBy)',
     reads: ['comments', 'issues'],
     view: q4,
     scratch: q4OpenCommentsPerUser,
