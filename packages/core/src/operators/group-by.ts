@@ -57,14 +57,20 @@ export class GroupByOperator extends BaseOperator {
   }
 
   step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
-    for (const c of delta!) this.absorb(c.row, c.weight, undo)
+    const step = this.#step
+    const touched = this.#touched
+    for (const c of delta!) this.#add(c.row, c.weight, step, touched, undo)
     return this.emit(undo)
   }
 
   /** Adds `weight` of `row` to its group, in the current step. */
   absorb(row: unknown, weight: number, undo: UndoLog): void {
+    this.#add(row, weight, this.#step, this.#touched, undo)
+  }
+
+  /** `absorb`, with the step's number and touched groups read once per step by `step`. */
+  #add(row: unknown, weight: number, step: number, touched: GroupState[], undo: UndoLog): void {
     const groups = this.groups
-    const step = this.#step
     const k = this.key(row)
     const id = keyId(k)
     let group = groups.get(id)
@@ -73,11 +79,11 @@ export class GroupByOperator extends BaseOperator {
       groups.set(id, created)
       if (undo.active) undo.entry(groups, id, undefined)
       group = created
-      this.#touched.push(group)
+      touched.push(group)
     } else if (group.step !== step) {
       group.step = step
       group.before = group.row
-      this.#touched.push(group)
+      touched.push(group)
     }
     const g = group
     if (undo.active) undo.field(g, 'count', g.count)
