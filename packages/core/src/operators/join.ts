@@ -83,24 +83,24 @@ export class JoinOperator extends BaseOperator {
  * group-by has read them. Its state is the group-by's, saved in the group-by's place.
  */
 export class GroupingJoinOperator extends JoinOperator {
-  constructor(left: Arrangement, right: Arrangement, stages: readonly Stage[], readonly groupBy: GroupByOperator) {
-    super(left, right, stages, groupBy)
+  constructor(left: Arrangement, right: Arrangement, stages: readonly Stage[], override readonly into: GroupByOperator) {
+    super(left, right, stages, into)
   }
 
   reset(): void {
-    this.groupBy.reset()
+    this.into.reset()
   }
 
   save(): unknown {
-    return this.groupBy.save()
+    return this.into.save()
   }
 
   load(saved: unknown): void {
-    this.groupBy.load(saved)
+    this.into.load(saved)
   }
 
   override stateSize(): number {
-    return this.groupBy.stateSize()
+    return this.into.stateSize()
   }
 }
 
