@@ -155,10 +155,10 @@ test('a lone object row of weight 1 under a key that is its own id is held bare,
 })
 
 /*
- * deepEqual takes `===` first and puts back what `Object.is` does differently, so it is checked against
- * Node's `isDeepStrictEqual` (primitives by `Object.is`, plain objects and arrays member by member, dates
- * by time) on values full of those differences: −0 and 0, NaN, a member undefined or missing, and a
- * member named and valued like one every object inherits (`toString`), which a missing member reads as.
+ * deepEqual is checked against Node's `isDeepStrictEqual` (primitives by `Object.is`, plain objects and
+ * arrays member by member, dates by time) on values full of what a faster comparison gets wrong: −0 and 0,
+ * NaN, a member undefined or missing, and a member named and valued like one every object inherits
+ * (`toString`), which a missing member reads as.
  */
 const leaf = fc.constantFrom<unknown>(0, -0, NaN, 1, 'a', '', true, null, undefined, new Date(0), new Date(1), Object.prototype.toString)
 const member = fc.constantFrom('a', 'b', 'toString')
