@@ -2,7 +2,7 @@ import { BTree, bulkLoad } from './btree'
 import { compareValues, keyId, type Key, type KeyId } from './key'
 import type { Order } from './relation'
 import type { UndoLog } from './undo'
-import { deepEqual, Entry, KeyedZSet, type Delta } from './zset'
+import { addToEntry, deepEqual, Entry, isBare, KeyedZSet, saveSlot, type Delta, type Slot } from './zset'
 
 /** Where a row sits in an order: its sort value, then its key to break ties. */
 export interface SortKey {
@@ -30,13 +30,53 @@ export class SortedEntry<T> extends Entry<T> {
   }
 }
 
-/** A keyed Z-set whose entries can be placed in a tree: every key holds an entry, never a bare row. */
+/**
+ * A keyed Z-set whose entries can be placed in a tree. A placed row is always held in an entry. While
+ * `bare` is set (a bounded `SortedRows` with a rest), a new key's lone row is held bare, as in any keyed
+ * Z-set, and gets its entry only when it is placed: the rows no window reads cost no object each.
+ */
 class SortedZSet<T> extends KeyedZSet<T> {
-  declare readonly slots: Map<KeyId, SortedEntry<T>>
-  protected override readonly holdsBare = false
+  bare = false
 
   protected override entry(key: Key, id: KeyId, row: T, weight: number): SortedEntry<T> {
     return new SortedEntry(key, id, row, weight)
+  }
+
+  /** As `KeyedZSet.add`, but a key that holds an entry keeps it (it may be in the tree) until it is empty. */
+  override add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
+    const slots = this.slots
+    const slot = slots.get(id)
+    if (undo.active) undo.field(this, 'weight', this.weight)
+    this.weight += weight
+    if (slot === undefined) {
+      slots.set(id, this.bare && isBare(key, id, row, weight) ? row : this.entry(key, id, row, weight))
+      if (undo.active) undo.entry(slots, id, undefined)
+      return
+    }
+    if (undo.active) {
+      saveSlot(slot, undo)
+      undo.entry(slots, id, slot)
+    }
+    if (slot instanceof SortedEntry) {
+      if (!addToEntry(slot, row, weight)) slots.delete(id)
+      return
+    }
+    // A bare row: its key is its id, and its weight 1.
+    if (weight === -1 && (slot === row || deepEqual(slot, row))) {
+      slots.delete(id)
+      return
+    }
+    const entry = this.entry(id, id, slot as T, 1)
+    if (addToEntry(entry, row, weight)) slots.set(id, entry)
+    else slots.delete(id)
+  }
+
+  /** Puts an entry in the place of the bare row held under `id`, to be placed in the tree. */
+  promote(id: KeyId, row: T, undo: UndoLog): SortedEntry<T> {
+    const entry = this.entry(id, id, row, 1)
+    this.slots.set(id, entry)
+    if (undo.active) undo.entry(this.slots, id, row)
+    return entry
   }
 }
 
@@ -104,14 +144,16 @@ export function sortKeyComparator(direction: 'asc' | 'desc'): (a: SortKey, b: So
  * tree: O(log n) per change and in-order iteration from the start.
  *
  * With a `bound` (a top-K reads only its first offset + limit rows), the tree holds a head of the order
- * and the other rows, the rest, wait unsorted in the Z-set: every rest row sorts after every placed row,
+ * and the other rows, the rest, wait unsorted in the Z-set, held bare (no entry object per row; see
+ * `SortedZSet`): every rest row sorts after every placed row,
  * and while there is a rest the tree holds at least `bound` rows. A load selects the head from the rest
  * in O(rest) (`selectLeast`) and sorts only the head, so a build does not sort rows no window reads, and
  * a change past the head is a map write, not a tree descent. A load takes at least `loadMin` rows and
  * 1/64 of them, so the tree drains (and is loaded again) at most once per that many removals.
  */
 export class SortedRows<T> {
-  readonly rows: KeyedZSet<T> = new SortedZSet<T>()
+  readonly #set = new SortedZSet<T>()
+  readonly rows: KeyedZSet<T> = this.#set
   tree: BTree<SortedEntry<T>, SortedEntry<T>>
   readonly compare: (a: SortKey, b: SortKey) => number
   /** False while some rows of positive weight are not placed (the rest). */
@@ -133,6 +175,12 @@ export class SortedRows<T> {
     return this.tree.size
   }
 
+  /** Sets whether every row of positive weight is placed; while not, new rows are held bare. */
+  #setComplete(complete: boolean): void {
+    this.#complete = complete
+    this.#set.bare = !complete
+  }
+
   /** How many rows a load from `candidates` rows of the rest places. */
   #loadSize(candidates: number): number {
     return Math.max(this.loadMin, 4 * this.bound, Math.ceil(candidates / LOAD_SHARE))
@@ -143,26 +191,28 @@ export class SortedRows<T> {
    * arrived (none when its placement did not change), so callers can tell whether a window moved.
    */
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): readonly SortKey[] {
-    const entries = (this.rows as SortedZSet<T>).slots
-    const before = entries.get(id)
-    const placedRow = before?.placed ? before.row : undefined
-    this.rows.add(key, id, row, weight, undo)
-    const after = entries.get(id)
-    const target = after !== undefined && after.weight > 0 ? after.row : undefined
+    const slots = this.#set.slots
+    const before = slots.get(id)
+    const placed = before instanceof SortedEntry && before.placed ? before : undefined
+    const placedRow = placed?.row
+    this.#set.add(key, id, row, weight, undo)
+    const after = slots.get(id)
+    const target = after instanceof SortedEntry ? (after.weight > 0 ? after.row : undefined) : after
     if (before === after && placedRow === target) return NOTHING_MOVED
     const touched: SortKey[] = []
-    if (before?.placed) {
+    if (placed !== undefined) {
       // `before` may have left the map (its weight reached zero): it is still in the tree until here. If
       // it is placed again below, its old place is copied first; otherwise it keeps its old sort key.
-      touched.push(before === after ? { value: before.value, key: before.key } : before)
-      this.#remove(before, undo)
+      touched.push(placed === after ? { value: placed.value, key: placed.key } : placed)
+      this.#remove(placed, undo)
     }
     if (target !== undefined) {
       const value = this.order.value(target)
       // Otherwise the row waits in the rest: it sorts after every placed row.
-      if (this.#belongsInTree(after!, value)) {
-        this.#place(after!, value, undo)
-        touched.push(after!)
+      if (this.#belongsInTree(after instanceof SortedEntry ? after.key : id, value)) {
+        const entry = after instanceof SortedEntry ? after : this.#set.promote(id, target, undo)
+        this.#place(entry, value, undo)
+        touched.push(entry)
       }
     }
     if (!this.#complete && this.tree.size < Math.max(this.bound, 1)) this.#load(undo)
@@ -175,8 +225,8 @@ export class SortedRows<T> {
    * row changes. Returns false, having changed nothing, when that does not apply.
    */
   replace(id: KeyId, old: T, row: T, undo: UndoLog): boolean {
-    const entry = (this.rows as SortedZSet<T>).slots.get(id)
-    if (entry === undefined || !entry.placed || entry.weight !== 1 || entry.others !== undefined) return false
+    const entry = this.#set.slots.get(id)
+    if (!(entry instanceof SortedEntry) || !entry.placed || entry.weight !== 1 || entry.others !== undefined) return false
     const before = entry.row
     if (before !== old && !deepEqual(before, old)) return false
     const probe = this.#probe
@@ -188,42 +238,28 @@ export class SortedRows<T> {
     return true
   }
 
-  /** Whether a row with sort value `value` goes into the tree: always while there is no rest, else if it sorts before the tree's last row. */
-  #belongsInTree(entry: SortedEntry<T>, value: unknown): boolean {
+  /** Whether the row under `key` with sort value `value` goes into the tree: always while there is no rest, else if it sorts before the tree's last row. */
+  #belongsInTree(key: Key, value: unknown): boolean {
     if (this.#complete) return true
     const last = this.tree.maxKey()
     if (last === undefined) return false
     const probe = this.#probe
     probe.value = value
-    probe.key = entry.key
+    probe.key = key
     return this.compare(probe, last) < 0
   }
 
   /** Places the head of the rest, after the rows placed already (which all sort before it). */
   #load(undo: UndoLog): void {
-    const rest: SortedEntry<T>[] = []
-    const value = this.order.value
-    for (const e of (this.rows as SortedZSet<T>).slots.values())
-      if (e.weight > 0 && !e.placed) {
-        e.value = value(e.row)
-        rest.push(e)
-      }
-    const count = this.#loadSize(rest.length)
-    if (rest.length > count) {
-      selectLeast(rest, count, this.compare)
-      rest.length = count
-    } else {
-      this.#complete = true
-      if (undo.active) undo.record(() => (this.#complete = false))
-    }
+    const head = this.#head(undo)
     const tree = this.tree
-    for (const e of rest) {
+    for (const e of head) {
       tree.set(e, e)
       e.placed = true
     }
     if (undo.active)
       undo.record(() => {
-        for (const e of rest) {
+        for (const e of head) {
           tree.delete(e)
           e.placed = false
         }
@@ -235,31 +271,99 @@ export class SortedRows<T> {
    * once from the rows sorted in an array: one sort and a bottom-up load instead of a descent per row.
    */
   fill(changes: Delta<T>, undo: UndoLog): void {
-    const rows = this.rows as SortedZSet<T>
-    for (const c of changes) rows.add(c.key, keyId(c.key), c.row, c.weight, undo)
-    const placed: SortedEntry<T>[] = []
-    const value = this.order.value
-    for (const e of rows.slots.values())
-      if (e.weight > 0) {
-        e.value = value(e.row)
-        placed.push(e)
-      }
+    const set = this.#set
     const compare = this.compare
-    const count = this.#loadSize(placed.length)
-    if (placed.length > count) {
-      selectLeast(placed, count, compare)
-      placed.length = count
-      this.#complete = false
-    }
-    placed.sort(compare)
-    this.tree = bulkLoad(placed, placed, compare)
-    for (const e of placed) e.placed = true
+    let placed: SortedEntry<T>[] = []
     if (undo.active)
       undo.record(() => {
         this.tree = new BTree<SortedEntry<T>, SortedEntry<T>>(undefined, compare)
-        this.#complete = true
+        this.#setComplete(true)
         for (const e of placed) e.placed = false
       })
+    // Rows past what the tree will hold wait bare in the rest (changes count the rows at most).
+    set.bare = changes.length > this.#loadSize(changes.length)
+    for (const c of changes) set.add(c.key, keyId(c.key), c.row, c.weight, undo)
+    placed = this.#head(undo)
+    placed.sort(compare)
+    this.tree = bulkLoad(placed, placed, compare)
+    for (const e of placed) e.placed = true
+  }
+
+  /**
+   * The head of the rest, to be placed: every row of positive weight not placed yet, or the least
+   * `#loadSize` of them (the set is then incomplete), each in its entry with its sort value. The rest is
+   * gathered into arrays of sort values and keys and selected by position, so the rows left out get no
+   * object: only the head's bare rows are given entries.
+   */
+  #head(undo: UndoLog): SortedEntry<T>[] {
+    const set = this.#set
+    const value = this.order.value
+    if (set.slots.size <= this.#loadSize(set.slots.size)) {
+      // Every row goes in (always without a bound): nothing to select, so no arrays to select in.
+      const head: SortedEntry<T>[] = []
+      set.slots.forEach((slot, id) => {
+        if (slot instanceof SortedEntry) {
+          if (slot.weight <= 0 || slot.placed) return
+          slot.value = value(slot.row)
+          head.push(slot)
+        } else {
+          const v = value(slot as T)
+          const entry = set.promote(id, slot as T, undo)
+          entry.value = v
+          head.push(entry)
+        }
+      })
+      if (!this.#complete) {
+        this.#setComplete(true)
+        if (undo.active) undo.record(() => this.#setComplete(false))
+      }
+      return head
+    }
+    const found: Slot<T>[] = []
+    const keys: Key[] = []
+    const values: unknown[] = []
+    set.slots.forEach((slot, id) => {
+      if (slot instanceof SortedEntry) {
+        if (slot.weight <= 0 || slot.placed) return
+        keys.push(slot.key)
+        values.push(value(slot.row))
+      } else {
+        keys.push(id)
+        values.push(value(slot as T))
+      }
+      found.push(slot)
+    })
+    const count = this.#loadSize(found.length)
+    const at: number[] = []
+    for (let i = 0; i < found.length; i++) at.push(i)
+    if (found.length > count) {
+      const compare = this.compare
+      const a = { value: undefined as unknown, key: null as Key }
+      const b = { value: undefined as unknown, key: null as Key }
+      selectLeast(at, count, (i, j) => {
+        a.value = values[i]
+        a.key = keys[i]!
+        b.value = values[j]
+        b.key = keys[j]!
+        return compare(a, b)
+      })
+      at.length = count
+      if (this.#complete) {
+        this.#setComplete(false)
+        if (undo.active) undo.record(() => this.#setComplete(true))
+      }
+    } else if (!this.#complete) {
+      this.#setComplete(true)
+      if (undo.active) undo.record(() => this.#setComplete(false))
+    }
+    const head: SortedEntry<T>[] = []
+    for (const i of at) {
+      const slot = found[i]!
+      const entry = slot instanceof SortedEntry ? slot : set.promote(keys[i] as KeyId, slot as T, undo)
+      entry.value = values[i]
+      head.push(entry)
+    }
+    return head
   }
 
   #place(entry: SortedEntry<T>, value: unknown, undo: UndoLog): void {

@@ -1,8 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { keyId } from '../src/key'
-import { selectLeast, SortedRows, sortKeyComparator, type SortedEntry, type SortKey } from '../src/sorted'
+import { selectLeast, SortedRows, sortKeyComparator, type SortKey } from '../src/sorted'
 import { UndoLog } from '../src/undo'
+import { Entry } from '../src/zset'
 
 /*
  * SortedRows keeps its rows of positive weight in sort order in a B+ tree; with a bound, only a head of
@@ -68,11 +69,19 @@ function placed(sorted: SortedRows<Row>): [number, unknown][] {
   return Array.from(sorted.tree.values(), (e) => [e.key as number, e.value])
 }
 
-/** Every row of positive weight, in the order's order. */
+/** Every key's first row, if of positive weight, in the order's order (a bare row is its key's row of weight 1). */
 function expected(sorted: SortedRows<Row>): [number, unknown][] {
   const rows: SortKey[] = []
-  for (const e of sorted.rows.slots.values() as Iterable<SortedEntry<Row>>) if (e.weight > 0) rows.push({ key: e.key, value: sorted.order.value(e.row) })
+  for (const [id, slot] of sorted.rows.slots) {
+    if (!(slot instanceof Entry)) rows.push({ key: id, value: sorted.order.value(slot) })
+    else if (slot.weight > 0) rows.push({ key: slot.key, value: sorted.order.value(slot.row) })
+  }
   return rows.sort(sorted.compare).map((k) => [k.key as number, k.value])
+}
+
+/** How each key is held, by key: in an entry, or bare. */
+function holding(sorted: SortedRows<Row>): [number, string][] {
+  return Array.from(sorted.rows.slots, ([id, slot]): [number, string] => [id as number, slot instanceof Entry ? 'entry' : 'bare']).sort((a, b) => a[0] - b[0])
 }
 
 function checkHead(sorted: SortedRows<Row>): void {
@@ -81,6 +90,9 @@ function checkHead(sorted: SortedRows<Row>): void {
   expect(head).toEqual(all.slice(0, head.length))
   if (head.length < all.length) expect(head.length).toBeGreaterThanOrEqual(Math.max(sorted.bound, 1))
   for (const e of sorted.tree.values()) expect(e.placed).toBe(true)
+  // Only the rest may be held bare: a placed row is held in its entry.
+  for (const e of sorted.tree.values()) expect(sorted.rows.slots.get(e.id)).toBe(e)
+  if (head.length === all.length) for (const [, how] of holding(sorted)) expect(how).toBe('entry')
 }
 
 describe.each([
@@ -97,6 +109,7 @@ describe.each([
         let held = new Map<number, Row>()
         for (const { ops, fill, rollBack } of batches) {
           const before = placed(sorted)
+          const heldBefore = holding(sorted)
           const undo = new UndoLog()
           const next = new Map(held)
           const changes = changesOf(ops, next, direction)
@@ -111,6 +124,7 @@ describe.each([
           if (rollBack) {
             undo.rollback()
             expect(placed(sorted)).toEqual(before)
+            expect(holding(sorted)).toEqual(heldBefore)
             checkHead(sorted)
           } else {
             undo.clear()
@@ -140,6 +154,25 @@ describe('SortedRows with a bound, step by step', () => {
   test('a fill places a head and leaves the rest out', () => {
     const { sorted } = make()
     expect(keys(sorted)).toEqual([0, 1, 2, 3])
+    checkHead(sorted)
+  })
+
+  test('the rest is held bare: a fill and a load give entries only to the rows they place', () => {
+    const { sorted, rows, set } = make()
+    const bare = (sorted: SortedRows<Row>) => holding(sorted).filter(([, how]) => how === 'bare').map(([key]) => key)
+    expect(bare(sorted)).toEqual([4, 5, 6, 7, 8, 9])
+    for (const key of [0, 1, 2, 3]) set(key, rows[key]!, -1)
+    expect(keys(sorted)).toEqual([4, 5, 6, 7])
+    expect(bare(sorted)).toEqual([8, 9])
+    // A new row that sorts into the head gets its entry; one past it waits bare.
+    set(20, { v: 4.5 }, 1)
+    set(21, { v: 50 }, 1)
+    expect(keys(sorted)).toEqual([4, 20, 5, 6, 7])
+    expect(bare(sorted)).toEqual([8, 9, 21])
+    // Deleting a bare row and adding a second row under a bare key.
+    set(8, rows[8]!, -1)
+    set(9, { v: 60 }, 1)
+    expect(bare(sorted)).toEqual([21])
     checkHead(sorted)
   })
 
