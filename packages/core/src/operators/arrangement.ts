@@ -3,17 +3,8 @@ import { addToSlot, change, eachSlotRow, KeyedZSet, saveSlot, type Change, type 
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
-/** A change together with its index key, as an arrangement hands it to the joins reading it (a class: see `PlainChange` in zset.ts). */
-export class Indexed<T> {
-  constructor(
-    readonly indexKey: Key,
-    readonly indexId: KeyId,
-    readonly change: Change<T>,
-  ) {}
-}
-
 /** An arrangement's input between steps: shared, so that resetting one allocates nothing. */
-const NO_PENDING: readonly Indexed<never>[] = Object.freeze([])
+const NO_PENDING: readonly never[] = Object.freeze([])
 
 /** Up to this many row keys, an index key's rows are held in a flat array that lookups scan. */
 const FEW = 8
@@ -119,7 +110,14 @@ export class GroupRows<T> {
 export class Arrangement<T = unknown> extends BaseOperator {
   readonly kind = 'arrange'
   readonly groups = new Map<KeyId, GroupRows<T>>()
-  pending: readonly Indexed<T>[] = NO_PENDING
+  /** This step's input delta, as the readers see it. */
+  pending: Delta<T> = NO_PENDING
+  /**
+   * The index key id of each change in `pending`, at the same position; null where the index key is null
+   * or undefined (it matches nothing). Two arrays instead of an object per change: a build's delta has
+   * one change per row.
+   */
+  pendingIds: readonly KeyId[] = NO_PENDING
 
   constructor(
     input: Operator,
@@ -130,21 +128,27 @@ export class Arrangement<T = unknown> extends BaseOperator {
 
   step([delta]: readonly Delta<unknown>[]): Delta<unknown> {
     const indexKey = this.indexKey
-    const pending: Indexed<T>[] = new Array(delta!.length)
-    let i = 0
-    for (const c of delta as Delta<T>) {
-      const k = indexKey(c.row)
-      pending[i++] = new Indexed(k, k == null ? null : keyId(k), c)
+    const changes = delta as Delta<T>
+    const ids: KeyId[] = new Array(changes.length)
+    for (let i = 0; i < changes.length; i++) {
+      const k = indexKey(changes[i]!.row)
+      // keyId(k) is null only for a null k, so null marks "no index key" and nothing else.
+      ids[i] = k == null ? null : keyId(k)
     }
-    this.pending = pending
+    this.pending = changes
+    this.pendingIds = ids
     // The delta passes through unchanged: readers are scheduled by it and read `pending`.
     return delta!
   }
 
   flush(undo: UndoLog): void {
     const groups = this.groups
-    for (const { indexKey, indexId, change: c } of this.pending) {
-      if (indexKey == null) continue
+    const pending = this.pending
+    const ids = this.pendingIds
+    for (let i = 0; i < pending.length; i++) {
+      const indexId = ids[i] as KeyId
+      if (indexId === null) continue
+      const c = pending[i]!
       let group = groups.get(indexId)
       if (group === undefined) {
         const created = new GroupRows<T>()
@@ -160,10 +164,12 @@ export class Arrangement<T = unknown> extends BaseOperator {
       }
     }
     this.pending = NO_PENDING
+    this.pendingIds = NO_PENDING
   }
 
   reset(): void {
     this.pending = NO_PENDING
+    this.pendingIds = NO_PENDING
   }
 
   save(): unknown {

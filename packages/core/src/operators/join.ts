@@ -2,19 +2,25 @@ import type { Key, KeyId } from '../key'
 import type { Plan } from '../relation'
 import { change, pairOf, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
-import type { Arrangement, Indexed } from './arrangement'
+import type { Arrangement } from './arrangement'
 import type { GroupByOperator } from './group-by'
 import { BaseOperator } from './operator'
 
-function indexPending<T>(pending: readonly Indexed<T>[]): Map<KeyId, Indexed<T>[]> {
-  const byKey = new Map<KeyId, Indexed<T>[]>()
-  for (const p of pending) {
-    if (p.indexKey == null) continue
-    const list = byKey.get(p.indexId)
-    if (list) list.push(p)
-    else byKey.set(p.indexId, [p])
+/**
+ * An arrangement's pending changes by index key id, as chains of positions: `first` maps an id to the
+ * position of its first change, and `next[i]` is the position of the next change with the same id after
+ * position `i` (-1 at the end), in the delta's order. No array per index key.
+ */
+function chainPending(ids: readonly KeyId[]): { first: Map<KeyId, number>; next: Int32Array } {
+  const first = new Map<KeyId, number>()
+  const next = new Int32Array(ids.length)
+  for (let i = ids.length - 1; i >= 0; i--) {
+    const id = ids[i] as KeyId
+    if (id === null) continue
+    next[i] = first.get(id) ?? -1
+    first.set(id, i)
   }
-  return byKey
+  return { first, next }
 }
 
 /**
@@ -52,24 +58,35 @@ export class JoinOperator extends BaseOperator {
     const out: Change<unknown>[] = []
     const stages = this.stages
     const into = this.into
-    const da = this.left.pending
-    const db = this.right.pending
+    const { pending: da, pendingIds: daIds } = this.left
+    const { pending: db, pendingIds: dbIds } = this.right
     // An empty side (the build, when both inputs arrive in one step) has nothing to look up.
     if (this.right.groups.size > 0)
-      for (const { indexId, change: a } of da) {
+      for (let i = 0; i < da.length; i++) {
+        const indexId = daIds[i] as KeyId
         const group = indexId === null ? undefined : this.right.lookup(indexId)
-        if (group) group.each((bKey, row, weight) => emit(out, stages, into, undo, a.key, a.row, bKey, row, a.weight * weight))
+        if (group === undefined) continue
+        const a = da[i]!
+        group.each((bKey, row, weight) => emit(out, stages, into, undo, a.key, a.row, bKey, row, a.weight * weight))
       }
     if (this.left.groups.size > 0)
-      for (const { indexId, change: b } of db) {
+      for (let i = 0; i < db.length; i++) {
+        const indexId = dbIds[i] as KeyId
         const group = indexId === null ? undefined : this.left.lookup(indexId)
-        if (group) group.each((aKey, row, weight) => emit(out, stages, into, undo, aKey, row, b.key, b.row, weight * b.weight))
+        if (group === undefined) continue
+        const b = db[i]!
+        group.each((aKey, row, weight) => emit(out, stages, into, undo, aKey, row, b.key, b.row, weight * b.weight))
       }
     if (da.length > 0 && db.length > 0) {
-      const dbByKey = indexPending(db)
-      for (const { indexKey, indexId, change: a } of da) {
-        if (indexKey == null) continue
-        for (const { change: b } of dbByKey.get(indexId) ?? []) emit(out, stages, into, undo, a.key, a.row, b.key, b.row, a.weight * b.weight)
+      const { first, next } = chainPending(dbIds)
+      for (let i = 0; i < da.length; i++) {
+        const indexId = daIds[i] as KeyId
+        if (indexId === null) continue
+        const a = da[i]!
+        for (let j = first.get(indexId) ?? -1; j >= 0; j = next[j]!) {
+          const b = db[j]!
+          emit(out, stages, into, undo, a.key, a.row, b.key, b.row, a.weight * b.weight)
+        }
       }
     }
     return into === undefined ? out : into.emit(undo)
@@ -163,8 +180,12 @@ export class MatchJoinOperator extends BaseOperator {
     const right = this.right
     // Net change of b's weight per touched index key.
     const db = new Map<KeyId, number>()
-    for (const { indexKey, indexId, change: c } of right.pending)
-      if (indexKey != null) db.set(indexId, (db.get(indexId) ?? 0) + c.weight)
+    const changes = right.pending
+    const ids = right.pendingIds
+    for (let i = 0; i < changes.length; i++) {
+      const indexId = ids[i] as KeyId
+      if (indexId !== null) db.set(indexId, (db.get(indexId) ?? 0) + changes[i]!.weight)
+    }
     const weightBefore = (id: KeyId) => right.lookup(id)?.weight ?? 0
 
     // Keys whose match flipped: I(a) as of the previous step enters or leaves. This goes before Δa: keyed
@@ -181,9 +202,12 @@ export class MatchJoinOperator extends BaseOperator {
       group.each((key, row, weight) => out.push(change(key, row, sign * weight)))
     }
     // Δa against b as of the end of this step.
-    for (const { indexKey, indexId, change: c } of this.left.pending) {
-      const matched = indexKey != null && weightBefore(indexId) + (db.get(indexId) ?? 0) > 0
-      if (matched === keep) out.push(c)
+    const left = this.left.pending
+    const leftIds = this.left.pendingIds
+    for (let i = 0; i < left.length; i++) {
+      const indexId = leftIds[i] as KeyId
+      const matched = indexId !== null && weightBefore(indexId) + (db.get(indexId) ?? 0) > 0
+      if (matched === keep) out.push(left[i]!)
     }
     return out
   }
