@@ -93,10 +93,11 @@ export class ViewSink<T> {
     } catch (cause) {
       throw this.#orderByError(cause)
     }
-    for (const [id, slot] of part.rows.slots) {
+    // forEach: a for-of over the map makes an entry array and a result object per row.
+    part.rows.slots.forEach((slot, id) => {
       if (slot instanceof Entry) this.#checkOne(slot)
       diff?.push(change(slotKey(id, slot), slotRow(slot), 1))
-    }
+    })
     return part.rows.size > 0
   }
 

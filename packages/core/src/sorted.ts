@@ -319,24 +319,26 @@ export class SortedRows<T> {
       }
       return head
     }
-    const found: Slot<T>[] = []
-    const keys: Key[] = []
-    const values: unknown[] = []
+    // Arrays of their largest size, written by index (the first `n` are used): no growing by push.
+    const found: Slot<T>[] = new Array(set.slots.size)
+    const keys: Key[] = new Array(set.slots.size)
+    const values: unknown[] = new Array(set.slots.size)
+    let n = 0
     set.slots.forEach((slot, id) => {
       if (slot instanceof SortedEntry) {
         if (slot.weight <= 0 || slot.placed) return
-        keys.push(slot.key)
-        values.push(value(slot.row))
+        keys[n] = slot.key
+        values[n] = value(slot.row)
       } else {
-        keys.push(id)
-        values.push(value(slot as T))
+        keys[n] = id
+        values[n] = value(slot as T)
       }
-      found.push(slot)
+      found[n++] = slot
     })
-    const count = this.#loadSize(found.length)
-    const at: number[] = []
-    for (let i = 0; i < found.length; i++) at.push(i)
-    if (found.length > count) {
+    const count = this.#loadSize(n)
+    const at: number[] = new Array(n)
+    for (let i = 0; i < n; i++) at[i] = i
+    if (n > count) {
       const compare = this.compare
       const a = { value: undefined as unknown, key: null as Key }
       const b = { value: undefined as unknown, key: null as Key }

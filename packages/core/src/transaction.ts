@@ -241,11 +241,20 @@ class FreshTable {
     this.#deletes++
   }
 
-  /** Drops the deleted rows' slots; returns every row as an insert. */
+  /**
+   * Drops the deleted rows' slots; returns every row as an insert. Into an array of the final size, by
+   * `forEach`: `Array.from` over the map's iterator grows its array and makes a result object per row.
+   */
   close(source: Source): Change<unknown>[] {
     const rows = this.rows
     if (this.#deletes > 0) for (const [id, row] of rows) if (row === GONE) rows.delete(id)
-    return Array.from(rows.values(), (row) => change(source.key(row), row, 1))
+    const key = source.key
+    const out: Change<unknown>[] = new Array(rows.size)
+    let i = 0
+    rows.forEach((row) => {
+      out[i++] = change(key(row), row, 1)
+    })
+    return out
   }
 }
 
