@@ -130,7 +130,10 @@ export class Transaction {
   #write<T>(collection: Collection<T>, rows: T | readonly T[], replace: boolean): void {
     const list = this.#rows(rows)
     const fresh = this.#freshOf(collection.source)
-    for (const row of list) {
+    // By index: a build's insert of every row runs this loop once, long before it is optimized, and an
+    // unoptimized for-of makes an iterator result per row.
+    for (let i = 0; i < list.length; i++) {
+      const row = list[i]!
       const key = this.#keyOf(collection, row)
       const id = keyId(key)
       if (fresh === undefined) {
