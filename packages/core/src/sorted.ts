@@ -2,7 +2,7 @@ import { BTree, bulkLoad } from './btree'
 import { compareValues, keyId, type Key, type KeyId } from './key'
 import type { Order } from './relation'
 import type { UndoLog } from './undo'
-import { addToEntry, deepEqual, Entry, isBare, KeyedZSet, saveSlot, type Delta, type Slot } from './zset'
+import { addToEntry, deepEqual, Entry, KeyedZSet, type Delta, type Slot } from './zset'
 
 /** Where a row sits in an order: its sort value, then its key to break ties. */
 export interface SortKey {
@@ -36,27 +36,20 @@ export class SortedEntry<T> extends Entry<T> {
  * Z-set, and gets its entry only when it is placed: the rows no window reads cost no object each.
  */
 class SortedZSet<T> extends KeyedZSet<T> {
-  bare = false
+  protected override holdsBare = false
+
+  /** Sets whether new keys' lone rows are held bare. */
+  set bare(bare: boolean) {
+    this.holdsBare = bare
+  }
 
   protected override entry(key: Key, id: KeyId, row: T, weight: number): SortedEntry<T> {
     return new SortedEntry(key, id, row, weight)
   }
 
-  /** As `KeyedZSet.add`, but a key that holds an entry keeps it (it may be in the tree) until it is empty. */
-  override add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
+  /** As in any keyed Z-set, but a key that holds an entry keeps it (it may be in the tree) until it is empty. */
+  protected override addTo(slot: Slot<T>, _key: Key, id: KeyId, row: T, weight: number): void {
     const slots = this.slots
-    const slot = slots.get(id)
-    if (undo.active) undo.field(this, 'weight', this.weight)
-    this.weight += weight
-    if (slot === undefined) {
-      slots.set(id, this.bare && isBare(key, id, row, weight) ? row : this.entry(key, id, row, weight))
-      if (undo.active) undo.entry(slots, id, undefined)
-      return
-    }
-    if (undo.active) {
-      saveSlot(slot, undo)
-      undo.entry(slots, id, slot)
-    }
     if (slot instanceof SortedEntry) {
       if (!addToEntry(slot, row, weight)) slots.delete(id)
       return

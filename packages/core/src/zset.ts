@@ -127,8 +127,8 @@ export class KeyedZSet<T> {
   readonly slots = new Map<KeyId, Slot<T>>()
   /** Sum of all weights. */
   weight = 0
-  /** Whether a key's lone row of weight 1 is held bare: not in sorted sets, whose entries are tree nodes. */
-  protected readonly holdsBare: boolean = true
+  /** Whether a new key's lone row of weight 1 is held bare (see `SortedRows` for sets that hold entries). */
+  protected holdsBare: boolean = true
 
   get size(): number {
     return this.slots.size
@@ -167,13 +167,14 @@ export class KeyedZSet<T> {
       saveSlot(slot, undo)
       undo.entry(slots, id, slot)
     }
-    if (!this.holdsBare) {
-      if (!addToEntry(slot as Entry<T>, row, weight)) slots.delete(id)
-      return
-    }
+    this.addTo(slot, key, id, row, weight)
+  }
+
+  /** Adds `weight` of `row` to what the key with id `id` holds already (`slot`), undo recorded. */
+  protected addTo(slot: Slot<T>, key: Key, id: KeyId, row: T, weight: number): void {
     const next = addToSlot(slot, key, id, row, weight)
-    if (next === undefined) slots.delete(id)
-    else if (next !== slot) slots.set(id, next)
+    if (next === undefined) this.slots.delete(id)
+    else if (next !== slot) this.slots.set(id, next)
   }
 }
 
