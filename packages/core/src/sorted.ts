@@ -174,6 +174,13 @@ export class SortedRows<T> {
     this.#set.bare = !complete
   }
 
+  /** As `#setComplete`, recording how to undo it. */
+  #becomeComplete(complete: boolean, undo: UndoLog): void {
+    if (this.#complete === complete) return
+    this.#setComplete(complete)
+    if (undo.active) undo.record(() => this.#setComplete(!complete))
+  }
+
   /** How many rows a load from `candidates` rows of the rest places. */
   #loadSize(candidates: number): number {
     return Math.max(this.loadMin, 4 * this.bound, Math.ceil(candidates / LOAD_SHARE))
@@ -306,10 +313,7 @@ export class SortedRows<T> {
           head.push(entry)
         }
       })
-      if (!this.#complete) {
-        this.#setComplete(true)
-        if (undo.active) undo.record(() => this.#setComplete(false))
-      }
+      this.#becomeComplete(true, undo)
       return head
     }
     // Arrays of their largest size, written by index (the first `n` are used): no growing by push.
@@ -343,14 +347,8 @@ export class SortedRows<T> {
         return compare(a, b)
       })
       at.length = count
-      if (this.#complete) {
-        this.#setComplete(false)
-        if (undo.active) undo.record(() => this.#setComplete(true))
-      }
-    } else if (!this.#complete) {
-      this.#setComplete(true)
-      if (undo.active) undo.record(() => this.#setComplete(false))
     }
+    this.#becomeComplete(n <= count, undo)
     const head: SortedEntry<T>[] = []
     for (const i of at) {
       const slot = found[i]!
