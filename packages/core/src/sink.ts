@@ -9,9 +9,9 @@ const NO_ROWS: readonly never[] = Object.freeze([])
 
 /**
  * What an unordered partition holds, until the step settles, under a key the step emptied. Deleting the
- * key would lose its place in the partition's `Map` (the read order), and a rollback could only put it
- * back at the end, as would a row written back equal; the key is deleted, and the keys whose rows the
- * step changed are moved to the end, when it settles: at the commit, or at once for a step without undo.
+ * key would lose its place in the partition's `Map` (the read order): a rollback, or a row written back
+ * under the key later in the step, could only put it back at the end. The key is deleted when the step
+ * settles: at the commit, or at once for a step without undo.
  */
 const HOLE: unique symbol = Symbol('emptied in this step')
 
@@ -152,41 +152,29 @@ export class ViewSink<T> {
       if (was !== undefined && now !== undefined && (was === now || deepEqual(was, now))) {
         // Equal content: keep the old object so its identity (and UI memoization) survives, and its place.
         if (was !== now) rows.replaceRow(id, was)
-        held?.addUnchanged(id)
         continue
       }
       changed = true
       if (was !== undefined) diff?.push(change(keys[i]!, was, -1))
       if (now !== undefined) diff?.push(change(slotKey(id, slot!), now, 1))
     }
-    if (held !== undefined) {
-      held.dropUnchanged()
-      // A step that cannot be rolled back settles at once; one that can, once it commits.
-      if (held.written > 0 || held.emptied > 0)
-        if (undo.active) undo.afterCommit((part.settle ??= () => this.#settle(pid, part, held)))
-        else this.#settle(pid, part, held)
-    }
+    // A step that cannot be rolled back settles at once; one that can, once it commits.
+    if (held !== undefined && held.emptied > 0)
+      if (undo.active) undo.afterCommit((part.settle ??= () => this.#settle(pid, part, held)))
+      else this.#settle(pid, part, held)
     return changed
   }
 
   /**
-   * After a step that held an unordered partition's keys in place: deletes the keys it emptied, moves the
-   * keys it wrote (less those it left equal) to the end in the order of their last write (as deleting and
-   * adding them during the step would have), and drops the partition if it is left empty.
+   * After a step that held an unordered partition's emptied keys in place: deletes those it left empty,
+   * and drops the partition if it is left empty.
    */
   #settle(pid: KeyId, part: Partition<T>, held: Held): void {
     const slots = part.rows.slots
-    const { emptiedIds, writtenIds } = held
+    const { emptiedIds } = held
     for (let i = 0; i < held.emptied; i++) {
       const id = emptiedIds[i]!
       if (slots.get(id) === (HOLE as unknown)) slots.delete(id)
-    }
-    for (let i = 0; i < held.written; i++) {
-      const id = writtenIds[i]!
-      const slot = slots.get(id)
-      if (slot === undefined) continue
-      slots.delete(id)
-      slots.set(id, slot)
     }
     held.reset()
     if (part.rows.size === 0 && this.parts.get(pid) === part) this.parts.delete(pid)
@@ -289,54 +277,24 @@ function includes(ids: readonly KeyId[], n: number, id: KeyId): boolean {
 }
 
 /**
- * The keys a step emptied and wrote in a partition it holds in place, in order: the first `emptied` of
- * `emptiedIds` and the first `written` of `writtenIds` (and the first `unchanged` of `unchangedIds`). A
- * partition keeps one from step to step; arrays made for each step were a fifth of what a single-row
+ * The keys a step emptied in a partition it holds in place, in order: the first `emptied` of `emptiedIds`.
+ * A partition keeps one from step to step; arrays made for each step were a fifth of what a single-row
  * update of an unordered view allocated.
  */
 class Held {
   emptiedIds: KeyId[] = []
-  writtenIds: KeyId[] = []
-  /** Keys written in the step whose row it left equal to what it was: they stay where they are. */
-  unchangedIds: KeyId[] = []
   emptied = 0
-  written = 0
-  unchanged = 0
 
   /** Forgets the keys of the previous step (settled, or rolled back); lets a large array go. */
   reset(): this {
-    this.emptied = this.written = this.unchanged = 0
+    this.emptied = 0
     if (this.emptiedIds.length > HELD_KEPT) this.emptiedIds = []
-    if (this.writtenIds.length > HELD_KEPT) this.writtenIds = []
-    if (this.unchangedIds.length > HELD_KEPT) this.unchangedIds = []
     return this
-  }
-
-  addUnchanged(id: KeyId): void {
-    this.unchangedIds[this.unchanged++] = id
-  }
-
-  /** Takes the unchanged keys out of the written ones, so that settling does not move them. */
-  dropUnchanged(): void {
-    const unchanged = this.unchanged
-    if (unchanged === 0) return
-    const { unchangedIds, writtenIds } = this
-    const set = unchanged > 16 ? new Set(unchangedIds.slice(0, unchanged)) : undefined
-    let w = 0
-    for (let i = 0; i < this.written; i++) {
-      const id = writtenIds[i]!
-      if (set ? !set.has(id) : !includes(unchangedIds, unchanged, id)) writtenIds[w++] = id
-    }
-    this.written = w
   }
 
   // The count is at most the array's length, so a write past the end appends (the array stays dense).
   addEmptied(id: KeyId): void {
     this.emptiedIds[this.emptied++] = id
-  }
-
-  addWritten(id: KeyId): void {
-    this.writtenIds[this.written++] = id
   }
 }
 
@@ -344,8 +302,8 @@ class Held {
 const HELD_KEPT = 1024
 
 /**
- * Adds a change to an unordered partition without deleting or moving its key (see `HOLE`): a key left
- * empty holds `HOLE`, a key written after being new or emptied is noted for the commit to move to the end.
+ * Adds a change to an unordered partition without deleting its key (see `HOLE`): a key left empty holds
+ * `HOLE`, a key written again takes its row in its place, and a new key goes to the end.
  */
 function hold<T>(rows: KeyedZSet<T>, key: Key, id: KeyId, row: T, weight: number, undo: UndoLog, held: Held): void {
   const slots = rows.slots
@@ -359,8 +317,5 @@ function hold<T>(rows: KeyedZSet<T>, key: Key, id: KeyId, row: T, weight: number
   if (next === undefined) {
     slots.set(id, HOLE as unknown as Slot<T>)
     held.addEmptied(id)
-  } else {
-    if (slot === undefined) held.addWritten(id)
-    if (next !== at) slots.set(id, next)
-  }
+  } else if (next !== at) slots.set(id, next)
 }

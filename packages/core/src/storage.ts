@@ -17,6 +17,17 @@ export interface CommitRecord {
   readonly schemas?: ReadonlyMap<string, number>
 }
 
+/**
+ * The key ids a commit's delta writes a row under (a +1 change). A storage replaces those rows in place
+ * and deletes only the other keys of the −1 changes: an updated row keeps its place in the collection's
+ * order, as it does in the store's table, so that a reopened store reads its rows in the same order.
+ */
+export function writtenIds(delta: Delta<unknown>): Set<KeyId> {
+  const ids = new Set<KeyId>()
+  for (const c of delta) if (c.weight > 0) ids.add(keyId(c.key))
+  return ids
+}
+
 /** What a storage hands back when a store opens: every collection's rows and the version they are at. */
 export interface StoredState {
   readonly version: number
@@ -124,7 +135,8 @@ export function memoryStorage(): MemoryStorage {
       for (const [name, delta] of commit.changes) {
         let table = tables.get(name)
         if (table === undefined) tables.set(name, (table = new Map()))
-        for (const c of delta) if (c.weight < 0) table.delete(keyId(c.key))
+        const written = writtenIds(delta)
+        for (const c of delta) if (c.weight < 0 && !written.has(keyId(c.key))) table.delete(keyId(c.key))
         for (const c of delta) if (c.weight > 0) table.set(keyId(c.key), c.row)
       }
       for (const [name, v] of commit.schemas ?? []) schemas.set(name, v)

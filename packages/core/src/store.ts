@@ -620,9 +620,10 @@ export class Store {
 
   /**
    * Applies input deltas to the collections' tables. A transaction's delta holds at most a −stored/+new
-   * pair per key, applied in order (so an updated row moves to the end, as storage keeps it); a
-   * collection that was empty takes the table its transaction built. Other deltas (a load, a revert of
-   * several commits) may hold several changes per key and are netted first.
+   * pair per key, next to each other: an updated row is replaced in its place (one map write; as storage
+   * keeps it), a deleted one deleted, a new one added at the end. A collection that was empty takes the
+   * table its transaction built. Other deltas (a load, a revert of several commits) may hold several
+   * changes per key and are netted first.
    */
   #applyToTables(inputs: ReadonlyMap<Source, Delta<unknown>>, tx?: Transaction): void {
     for (const source of inputs.keys()) {
@@ -631,9 +632,14 @@ export class Store {
       const built = tx?.builtTable(source)
       if (built !== undefined && t.table.size === 0) t.table = built
       else if (tx !== undefined)
-        for (const c of delta) {
-          if (c.weight < 0) t.table.delete(keyId(c.key))
-          else t.table.set(keyId(c.key), c.row)
+        for (let i = 0; i < delta.length; i++) {
+          const c = delta[i]!
+          const id = keyId(c.key)
+          if (c.weight > 0) t.table.set(id, c.row)
+          else {
+            const next = delta[i + 1]
+            if (next === undefined || next.weight < 0 || keyId(next.key) !== id) t.table.delete(id)
+          }
         }
       else applyNet(t.table, delta)
       t.snapshot = undefined
@@ -710,7 +716,7 @@ export function createStore(options: StoreOptions = {}): Store {
   return new Store(options)
 }
 
-/** A collection's committed rows by key id, in the order their keys were last written. */
+/** A collection's committed rows by key id, in the order their keys were first written (an update keeps its place). */
 export type Table = Map<KeyId, unknown>
 
 /** A collection's table, and the array of its rows `read` returned last (until the table changes). */
@@ -726,18 +732,20 @@ const inserts = (source: Source, table: Table): Change<unknown>[] =>
 /** A delta read back from storage, remade as the engine makes changes (one shape through every operator). */
 const records = (delta: Delta<unknown>): Delta<unknown> => delta.map((c) => change(c.key, c.row, c.weight))
 
-/** Applies a delta that may hold several changes per key: the net change of each key, deletes first. */
+/** Applies a delta that may hold several changes per key: each key's net row in its place, or deleted. */
 function applyNet(table: Table, delta: Delta<unknown>): void {
   const net = new KeyedZSet<unknown>()
   for (const c of delta) net.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
-  for (const [id, slot] of net.slots)
-    eachSlotRow(id, slot, (_key, _row, weight) => {
-      if (weight < 0) table.delete(id)
-    })
-  for (const [id, slot] of net.slots)
+  for (const [id, slot] of net.slots) {
+    let written = false
     eachSlotRow(id, slot, (_key, row, weight) => {
-      if (weight > 0) table.set(id, row)
+      if (weight > 0) {
+        table.set(id, row)
+        written = true
+      }
     })
+    if (!written) table.delete(id)
+  }
 }
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>

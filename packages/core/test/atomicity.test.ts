@@ -903,7 +903,7 @@ describe('createStore on existing storage', () => {
 
 describe('a failure after the views took the step', () => {
   // A key collision in a later view fails the step after the earlier views' sinks integrated it. Their
-  // read order (keys in the order they were last written) must come back too, not only their rows.
+  // read order (keys in the order they were first written) must come back too, not only their rows.
   interface Row {
     readonly id: number
     readonly v: number
@@ -955,11 +955,11 @@ describe('a failure after the views took the step', () => {
         tx.delete(rows, 4)
       })
     expect(ids(failed)).toEqual(ids(never))
-    // Written keys go to the end in the order of their writes, deleted keys leave, and so does a
-    // partition left empty (it comes back at the end).
-    expect(ids(never)).toEqual({ all: [3, 2, 7, 1], byPart: [3, 1, 2, 7] })
+    // Updated keys keep their places, new keys go to the end, deleted keys leave, and so does a partition
+    // left empty (it comes back at the end).
+    expect(ids(never)).toEqual({ all: [1, 2, 3, 7], byPart: [1, 3, 2, 7] })
     for (const store of [failed, never]) store.transact((tx) => tx.insert(rows, { id: 8, v: 0, part: 3 }))
     expect(ids(failed)).toEqual(ids(never))
-    expect(ids(never).byPart).toEqual([3, 1, 2, 7, 8])
+    expect(ids(never).byPart).toEqual([1, 3, 2, 7, 8])
   })
 })

@@ -60,11 +60,17 @@ const views: View<unknown, Key>[] = [
   ),
 ]
 
-const rowsOf = (store: Store, v: View<unknown, Key>): string[] => store.read(v).map((r) => JSON.stringify(r)).sort()
+const rowsOf = (store: Store, v: View<unknown, Key>, partition?: Key): string[] =>
+  store.read(v, partition).map((r) => JSON.stringify(r)).sort()
 
 function expectSame(store: Store, reference: Store, label: string): void {
   for (const v of views) expect(rowsOf(store, v), `${label}: ${v.name}`).toEqual(rowsOf(reference, v))
-  for (const g of GROUPS) expect(store.read(byGroup, g), `${label}: byGroup ${g}`).toEqual(reference.read(byGroup, g))
+  // A partition of one collection is rebuilt from it on reopen, in the collection's order at the
+  // checkpoint: a row that an update moved into a partition reads there at its place in the collection,
+  // not at the end (decisions.md). Its rows are compared, not their order.
+  for (const g of GROUPS) expect(rowsOf(store, byGroup, g), `${label}: byGroup ${g}`).toEqual(rowsOf(reference, byGroup, g))
+  // Storage keeps a collection's order: an updated row in its place, a new one at the end.
+  expect(store.read(items), `${label}: items order`).toEqual(reference.read(items))
   expect(store.read(top2), `${label}: top2 order`).toEqual(reference.read(top2))
 }
 

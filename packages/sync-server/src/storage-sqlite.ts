@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { keyId, type Checkpoint, type CommitRecord, type Delta, type KeyId, type Storage, type StoredState, type ViewState } from '@stepping/core'
+import { keyId, writtenIds, type Checkpoint, type CommitRecord, type Delta, type KeyId, type Storage, type StoredState, type ViewState } from '@stepping/core'
 import superjson, { type SuperJSONResult } from 'superjson'
 import { ForeignDatabaseError, MissingTableError, NewerFormatError, NotADatabaseError, StorageFullError } from './errors'
 
@@ -102,8 +102,10 @@ export function sqliteStorage(path: string, options: SqliteStorageOptions = {}):
   const write = db.transaction((commit: CommitRecord) => {
     for (const [name, delta] of commit.changes) {
       const t = table(name)
-      // Consolidated: a key's −1 (old row) and +1 (new row) may both be here; delete before writing.
-      for (const c of delta) if (c.weight < 0) t.remove.run(encodeId(keyId(c.key)))
+      // Consolidated: a key's −1 (old row) and +1 (new row) may both be here. The upsert replaces an
+      // updated row in place (its rowid, the order rows load in, stays); only the other −1 keys are deleted.
+      const written = writtenIds(delta)
+      for (const c of delta) if (c.weight < 0 && !written.has(keyId(c.key))) t.remove.run(encodeId(keyId(c.key)))
       for (const c of delta) {
         if (c.weight <= 0) continue
         t.put.run(encodeId(keyId(c.key)), ...serialize(c.row))

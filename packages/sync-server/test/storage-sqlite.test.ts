@@ -64,6 +64,27 @@ function writeStore(path: string): void {
 
 describe('sqliteStorage', () => {
   test(
+    'a reopened store reads a collection in the order the store that wrote it did: an updated row in its place',
+    withFile((path) => {
+      const store = createStore({ views: [totals], storage: sqliteStorage(path) })
+      store.transact((tx) => tx.insert(lines, [3, 1, 2, 4].map((id) => ({ id, order: 'a', amount: id }))))
+      store.transact((tx) => {
+        tx.update(lines, 3, { amount: 30 })
+        tx.delete(lines, 1)
+      })
+      store.transact((tx) => tx.insert(lines, { id: 1, order: 'b', amount: 1 }))
+      store.transact((tx) => tx.update(lines, 2, (l) => void (l.order = 'b')))
+      const order = store.read(lines).map((l) => l.id)
+      expect(order).toEqual([3, 2, 4, 1])
+      store.close()
+      const reopened = createStore({ views: [totals], storage: sqliteStorage(path) })
+      expect(reopened.read(lines).map((l) => l.id)).toEqual(order)
+      expect(reopened.read(lines)).toEqual(store.read(lines))
+      reopened.close()
+    }),
+  )
+
+  test(
     'opens the file in WAL mode with synchronous = FULL, so a returned append is durable',
     withFile((path) => {
       const storage = sqliteStorage(path)
