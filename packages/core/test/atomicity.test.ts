@@ -861,6 +861,30 @@ describe('tx.update', () => {
     for (const [name, list] of heard) expect(list, name).toEqual([])
   })
 
+  test('a changed field written back in the same transaction is no change, however it is written back', () => {
+    const writeBacks: ((tx: Transaction, row: Issue) => void)[] = [
+      (tx, row) => tx.update(issues, 1, { title: row.title }),
+      (tx, row) => tx.upsert(issues, { ...row }),
+      (tx, row) => {
+        tx.delete(issues, 1)
+        tx.insert(issues, { ...row })
+      },
+      (tx, row) => tx.update(issues, 1, (draft) => void (draft.title = row.title)),
+    ]
+    for (const writeBack of writeBacks) {
+      const { store, heard } = setup()
+      const rowBefore = store.get(issues, 1)!
+      const version = store.version
+      store.transact((tx) => {
+        tx.update(issues, 1, { title: 'changed' })
+        writeBack(tx, rowBefore)
+      })
+      expect(store.get(issues, 1)).toBe(rowBefore)
+      expect(store.version).toBe(version)
+      for (const [name, list] of heard) expect(list, name).toEqual([])
+    }
+  })
+
   test('a view whose row does not depend on the changed field keeps its row object and emits no diff', () => {
     const { store, heard } = setup()
     const ownerBefore = store.get(withOwner, [1, 1])
