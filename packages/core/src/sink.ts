@@ -3,7 +3,7 @@ import { keyId, type Key, type KeyId } from './key'
 import type { View } from './relation'
 import { FILL_AT, SortedRows } from './sorted'
 import { NO_UNDO, type UndoLog } from './undo'
-import { Entry, KeyedZSet, addToSlot, change, deepEqual, groupChanges, saveSlot, savedRows, slotKey, slotRow, type Change, type Delta, type Slot } from './zset'
+import { Entry, KeyedZSet, addToSlot, change, deepEqual, groupChanges, isBare, saveSlot, savedRows, slotKey, slotRow, type Change, type Delta, type Slot } from './zset'
 
 const NO_ROWS: readonly never[] = Object.freeze([])
 
@@ -110,6 +110,10 @@ export class ViewSink<T> {
     const ids: KeyId[] = new Array<KeyId>(changes.length)
     const keys: Key[] = new Array<Key>(changes.length)
     const befores: (T | undefined)[] = new Array<T | undefined>(changes.length)
+    // A key first touched by an update that was checked against the row it held (so that row equals
+    // the update's old row, which differs from its new one): the new row object. A key still holding
+    // that object when the step is over changed, with no second comparison.
+    const updated: (T | undefined)[] = new Array<T | undefined>(changes.length)
     let n = 0
     const seen = changes.length > 16 ? new Set<KeyId>() : undefined
     // An unordered partition keeps every key in its place until the step is over (see HOLE), so that a
@@ -126,16 +130,21 @@ export class ViewSink<T> {
         i++
         continue
       }
-      if (seen ? !seen.has(id) : !includes(ids, n, id)) {
+      const first = seen ? !seen.has(id) : !includes(ids, n, id)
+      if (first) {
         seen?.add(id)
         ids[n] = id
         keys[n] = c.key
         befores[n++] = rows.row(id)
       }
-      // An update that leaves a row's sort value as it was changes the row in its place in the tree.
       try {
-        if (update && part.sorted !== undefined && part.sorted.replace(id, c.row, next.row, undo)) i++
-        else if (held !== undefined) hold(rows, c.key, id, c.row, c.weight, undo, held)
+        // An update of a row held bare, or (in an ordered view) one that leaves its sort value as it
+        // was, replaces the row in its place.
+        const sorted = part.sorted
+        if (update && (sorted === undefined ? replaceBare(rows, id, c.row, next, undo) : sorted.replace(id, c.row, next.row, undo))) {
+          if (first) updated[n - 1] = next.row
+          i++
+        } else if (held !== undefined) hold(rows, c.key, id, c.row, c.weight, undo, held)
         else part.add(c.key, id, c.row, c.weight, undo)
       } catch (cause) {
         throw this.#orderByError(cause)
@@ -149,6 +158,11 @@ export class ViewSink<T> {
       const slot = at === (HOLE as unknown) ? undefined : at
       if (slot instanceof Entry) this.#checkOne(slot)
       const now = slot === undefined ? undefined : slotRow(slot)
+      if (now !== undefined && now === updated[i]) {
+        changed = true
+        diff?.push(change(keys[i]!, was!, -1), change(slotKey(id, slot!), now, 1))
+        continue
+      }
       if (was !== undefined && now !== undefined && (was === now || deepEqual(was, now))) {
         // Equal content: keep the old object so its identity (and UI memoization) survives, and its place.
         if (was !== now) rows.replaceRow(id, was)
@@ -300,6 +314,21 @@ class Held {
 
 /** Key ids a partition's `Held` keeps between steps; a larger array (after a large step) is let go. */
 const HELD_KEPT = 1024
+
+/**
+ * Replaces the row an unordered partition holds bare under `id` by an update's new row, in its place,
+ * if it equals the update's old row. Returns false (nothing done) otherwise: the key holds no row, an
+ * entry (more than one row, or weight), or a different row, or the new row cannot be held bare.
+ */
+function replaceBare<T>(rows: KeyedZSet<T>, id: KeyId, old: T, next: Change<T>, undo: UndoLog): boolean {
+  const slots = rows.slots
+  const at = slots.get(id)
+  if (at === undefined || at === (HOLE as unknown) || at instanceof Entry || !isBare(next.key, id, next.row, 1)) return false
+  if (at !== old && !deepEqual(at, old)) return false
+  undo.entry(slots, id, at)
+  slots.set(id, next.row)
+  return true
+}
 
 /**
  * Adds a change to an unordered partition without deleting its key (see `HOLE`): a key left empty holds

@@ -24,6 +24,17 @@ function chainPending(ids: readonly KeyId[]): { first: Map<KeyId, number>; next:
 }
 
 /**
+ * Whether pending changes `i` and `i + 1` are one row's update that keeps its index key: −old, then +new
+ * under the same row key. Its matches are walked once, each giving its −old and +new pairs one after the
+ * other, so that a view downstream sees each joined row's update as an update (see `ViewSink`).
+ */
+function isUpdate(changes: Delta<unknown>, ids: readonly KeyId[], i: number): boolean {
+  const c = changes[i]!
+  const next = changes[i + 1]
+  return c.weight === -1 && next !== undefined && next.weight === 1 && next.key === c.key && ids[i + 1] === ids[i]
+}
+
+/**
  * A filter or map plan fused into the inner join that feeds it (see `Circuit`): applied to each joined
  * pair as the join makes it, so that a pair the filter drops is never made into a change, and a mapped
  * pair's key tuple and change are never made at all.
@@ -67,7 +78,13 @@ export class JoinOperator extends BaseOperator {
         const group = indexId === null ? undefined : this.right.lookup(indexId)
         if (group === undefined) continue
         const a = da[i]!
-        group.each((bKey, row, weight) => emit(out, stages, into, undo, a.key, a.row, bKey, row, a.weight * weight))
+        if (isUpdate(da, daIds, i)) {
+          const to = da[++i]!
+          group.each((bKey, row, weight) => {
+            emit(out, stages, into, undo, a.key, a.row, bKey, row, -weight)
+            emit(out, stages, into, undo, to.key, to.row, bKey, row, weight)
+          })
+        } else group.each((bKey, row, weight) => emit(out, stages, into, undo, a.key, a.row, bKey, row, a.weight * weight))
       }
     if (this.left.groups.size > 0)
       for (let i = 0; i < db.length; i++) {
@@ -75,7 +92,13 @@ export class JoinOperator extends BaseOperator {
         const group = indexId === null ? undefined : this.left.lookup(indexId)
         if (group === undefined) continue
         const b = db[i]!
-        group.each((aKey, row, weight) => emit(out, stages, into, undo, aKey, row, b.key, b.row, weight * b.weight))
+        if (isUpdate(db, dbIds, i)) {
+          const to = db[++i]!
+          group.each((aKey, row, weight) => {
+            emit(out, stages, into, undo, aKey, row, b.key, b.row, -weight)
+            emit(out, stages, into, undo, aKey, row, to.key, to.row, weight)
+          })
+        } else group.each((aKey, row, weight) => emit(out, stages, into, undo, aKey, row, b.key, b.row, weight * b.weight))
       }
     if (da.length > 0 && db.length > 0) {
       const { first, next } = chainPending(dbIds)
