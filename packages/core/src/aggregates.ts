@@ -9,6 +9,12 @@ import { NO_UNDO, type UndoLog } from './undo'
  */
 export interface AggregateState<T, R> {
   add(row: T, weight: number, undo: UndoLog): void
+  /**
+   * Optional: `before` leaves the group and `after` enters it, each with `weight` (an update of a row that
+   * stays in its group), with the effect of `add(before, -weight)` then `add(after, weight)`. A state
+   * implements it where it can do less than the two calls.
+   */
+  replace?(before: T, after: T, weight: number, undo: UndoLog): void
   result(): R
   /** The state as plain data, for checkpoints. Without it (and `load`), views using it rebuild on open. */
   save?(): unknown
@@ -156,7 +162,19 @@ class ExtremeState<T, V> implements AggregateState<T, OrNull<V>> {
   ) {}
 
   add(row: T, weight: number, undo: UndoLog): void {
-    const v = this.value(row)
+    this.#add(this.value(row), weight, undo)
+  }
+
+  /** An update that leaves the row's value as it was (a field this aggregate does not read changed) is no change. */
+  replace(before: T, after: T, weight: number, undo: UndoLog): void {
+    const from = this.value(before)
+    const to = this.value(after)
+    if (from === to) return
+    this.#add(from, -weight, undo)
+    this.#add(to, weight, undo)
+  }
+
+  #add(v: V, weight: number, undo: UndoLog): void {
     if (v == null || weight === 0) return
     let values = this.values
     if (values === undefined) {

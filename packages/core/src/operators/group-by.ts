@@ -59,42 +59,75 @@ export class GroupByOperator extends BaseOperator {
   step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
     const step = this.#step
     const touched = this.#touched
+    const key = this.key
     // By index: an unoptimized for-of (a build's one long step) makes an iterator result per change.
     const changes = delta!
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!
-      this.#add(c.row, c.weight, step, touched, undo)
+      const k = key(c.row)
+      const id = keyId(k)
+      const group = this.#groupOf(k, id, step, touched, undo)
+      const next = changes[i + 1]
+      // An update (−old, +new under one row key, next to each other) that keeps the row in its group: the
+      // group's count stays, and each aggregate takes the pair at once (min/max do nothing when the value
+      // they read is the same).
+      if (next !== undefined && next.weight === -c.weight && next.key === c.key) {
+        const nextKey = key(next.row)
+        const nextId = keyId(nextKey)
+        if (nextId === id) {
+          this.#replace(group, c.row, next.row, next.weight, undo)
+          i++
+          continue
+        }
+      }
+      this.#add(group, c.row, c.weight, undo)
     }
     return this.emit(undo)
   }
 
   /** Adds `weight` of `row` to its group, in the current step. */
   absorb(row: unknown, weight: number, undo: UndoLog): void {
-    this.#add(row, weight, this.#step, this.#touched, undo)
+    const k = this.key(row)
+    this.#add(this.#groupOf(k, keyId(k), this.#step, this.#touched, undo), row, weight, undo)
   }
 
-  /** `absorb`, with the step's number and touched groups read once per step by `step`. */
-  #add(row: unknown, weight: number, step: number, touched: GroupState[], undo: UndoLog): void {
+  /** The group of key `k` (made if new), marked as touched by the current step. */
+  #groupOf(k: Key, id: KeyId, step: number, touched: GroupState[], undo: UndoLog): GroupState {
     const groups = this.groups
-    const k = this.key(row)
-    const id = keyId(k)
-    let group = groups.get(id)
+    const group = groups.get(id)
     if (group === undefined) {
       const created: GroupState = { key: k, count: 0, states: this.#init(), row: undefined, step, before: undefined }
       groups.set(id, created)
       if (undo.active) undo.entry(groups, id, undefined)
-      group = created
-      touched.push(group)
-    } else if (group.step !== step) {
+      touched.push(created)
+      return created
+    }
+    if (group.step !== step) {
       group.step = step
       group.before = group.row
       touched.push(group)
     }
-    const g = group
+    return group
+  }
+
+  #add(g: GroupState, row: unknown, weight: number, undo: UndoLog): void {
     if (undo.active) undo.field(g, 'count', g.count)
     g.count += weight
     const states = g.states
     for (let i = 0; i < states.length; i++) states[i]!.add(row, weight, undo)
+  }
+
+  /** `before` leaves `g` and `after` enters it, each with `weight`: the count stays as it is. */
+  #replace(g: GroupState, before: unknown, after: unknown, weight: number, undo: UndoLog): void {
+    const states = g.states
+    for (let i = 0; i < states.length; i++) {
+      const state = states[i]!
+      if (state.replace !== undefined) state.replace(before, after, weight, undo)
+      else {
+        state.add(before, -weight, undo)
+        state.add(after, weight, undo)
+      }
+    }
   }
 
   /** Ends the current step: −old/+new output rows for each group it touched whose aggregates moved. */
