@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { Arrangement } from '../src/operators/arrangement'
 import { InputOperator } from '../src/operators/input'
 import { JoinOperator } from '../src/operators/join'
-import { NO_UNDO } from '../src/undo'
+import { NO_UNDO, UndoLog } from '../src/undo'
 import { change, type Change } from '../src/zset'
 import { createStore, memoryStorage, view, type Storage } from '../src/index'
 import { items, teams, type Item, type Team } from './scenario'
@@ -117,5 +117,56 @@ describe('a view over a join, updated through it', () => {
     expect(store.read(teamNames).map((r) => r.team)).toEqual(['base', 'ui', 'base'])
     expect(store.read(teamNames)[1]).toBe(objects[1])
     expect(heard).toHaveLength(1)
+  })
+})
+
+describe('an arrangement writes an update that keeps its index key in its slot', () => {
+  // One index key holding one row (bare), three (the id/row array) and twelve (a keyed set past eight).
+  for (const rowsPerKey of [1, 3, 12]) {
+    /** Items 0…rowsPerKey−1 under index key 0, arranged in one step. */
+    function arrangement() {
+      const arranged = new Arrangement(new InputOperator(items.source), (i) => (i as Item).g)
+      arranged.step([Array.from({ length: rowsPerKey }, (_, id) => change(id, item(id, 0), 1))])
+      arranged.flush(NO_UNDO)
+      return arranged
+    }
+    const held = (a: Arrangement) => {
+      const out: string[] = []
+      a.lookup(0)?.each((key, row, weight) => out.push(`${String(key)}:${(row as Item).tag}×${weight}`))
+      return out
+    }
+    const before = Array.from({ length: rowsPerKey }, (_, id) => `${id}:a×1`)
+    const updated = (a: Arrangement, undo: UndoLog) => {
+      const old = item(0, 0)
+      a.step([[change(0, old, -1), change(0, { ...old, tag: 'b' }, 1)]])
+      a.flush(undo)
+    }
+
+    test(`${rowsPerKey} row(s) under the index key: the new row takes the old one's place`, () => {
+      const a = arrangement()
+      updated(a, NO_UNDO)
+      expect(held(a)).toEqual(['0:b×1', ...before.slice(1)])
+      expect(a.lookup(0)?.weight).toBe(rowsPerKey)
+    })
+
+    test(`${rowsPerKey} row(s) under the index key: a rolled-back step puts the old row back`, () => {
+      const a = arrangement()
+      const undo = new UndoLog()
+      updated(a, undo)
+      undo.rollback()
+      expect(held(a)).toEqual(before)
+      expect(a.lookup(0)?.weight).toBe(rowsPerKey)
+    })
+  }
+
+  test('a pair whose old row is not the one held is added as two changes', () => {
+    const a = new Arrangement(new InputOperator(items.source), (i) => (i as Item).g)
+    a.step([[change(0, item(0, 0), 1)]])
+    a.flush(NO_UNDO)
+    a.step([[change(0, { ...item(0, 0), tag: 'z' }, -1), change(0, { ...item(0, 0), tag: 'b' }, 1)]])
+    a.flush(NO_UNDO)
+    const out: string[] = []
+    a.lookup(0)?.each((key, row, weight) => out.push(`${String(key)}:${(row as Item).tag}×${weight}`))
+    expect(out.sort()).toEqual(['0:a×1', '0:b×1', '0:z×-1'])
   })
 })

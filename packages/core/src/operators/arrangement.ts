@@ -1,5 +1,5 @@
 import { keyId, type Key, type KeyId } from '../key'
-import { addToSlot, change, eachSlotRow, KeyedZSet, saveSlot, type Change, type Delta, type Slot } from '../zset'
+import { addToSlot, change, deepEqual, eachSlotRow, Entry, isBare, KeyedZSet, saveSlot, type Change, type Delta, type Slot } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
 import { BaseOperator, type Operator } from './operator'
 
@@ -65,6 +65,49 @@ export class GroupRows<T> {
     this.#id = id
   }
 
+  /**
+   * Puts `next` in the place of `old` under row key `key` (whose id is `id`): an update that keeps its
+   * index key, written in its slot where removing `old` and adding `next` would empty the slot (or the
+   * index key's whole entry) and make it again. Only where `old` is held bare and `next` may be: returns
+   * false, having changed nothing, otherwise (the caller then adds the two changes).
+   */
+  replace(key: Key, id: KeyId, old: T, next: T, undo: UndoLog): boolean {
+    if (!isBare(key, id, next, 1)) return false
+    const rows = this.#rows
+    if (rows instanceof KeyedZSet) {
+      const slots = rows.slots
+      const held = slots.get(id)
+      if (!holds(held, old)) return false
+      if (undo.active) undo.entry(slots, id, held)
+      slots.set(id, next)
+      return true
+    }
+    if (Array.isArray(rows)) {
+      for (let i = 0; i < rows.length; i += 2) {
+        if (rows[i] !== id) continue
+        const held = rows[i + 1] as Slot<T>
+        if (!holds(held, old)) return false
+        if (undo.active) undo.field(rows, i + 1, held)
+        rows[i + 1] = next
+        return true
+      }
+      return false
+    }
+    if (this.#id !== id || !holds(rows, old)) return false
+    if (undo.active) undo.field(this, 'bare', rows)
+    this.#rows = next
+    return true
+  }
+
+  /** The one slot, for the undo log (which restores fields by name). */
+  get bare(): Slot<T> | undefined {
+    return this.#rows as Slot<T> | undefined
+  }
+
+  set bare(slot: Slot<T> | undefined) {
+    this.#rows = slot
+  }
+
   #addFew(few: (KeyId | Slot<T>)[], key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
     for (let i = 0; i < few.length; i += 2) {
       if (few[i] !== id) continue
@@ -97,6 +140,21 @@ export class GroupRows<T> {
     if (undo.active) undo.record(() => (this.#rows = few))
     many.add(key, id, row, weight, undo)
   }
+}
+
+/** Whether `slot` is `row` held bare (a lone row of weight 1, no entry object). */
+function holds<T>(slot: Slot<T> | undefined, row: T): boolean {
+  return slot !== undefined && !(slot instanceof Entry) && (slot === row || deepEqual(slot, row))
+}
+
+/**
+ * Whether changes `i` and `i + 1` of `changes` are an update that keeps its index key: −old then +new
+ * under one row key, with the same index key id in `ids` (an arrangement's `pendingIds`).
+ */
+export function isUpdate(changes: Delta<unknown>, ids: readonly KeyId[], i: number): boolean {
+  const c = changes[i]!
+  const next = changes[i + 1]
+  return c.weight === -1 && next !== undefined && next.weight === 1 && next.key === c.key && ids[i + 1] === ids[i]
 }
 
 /**
@@ -149,6 +207,13 @@ export class Arrangement<T = unknown> extends BaseOperator {
       const indexId = ids[i] as KeyId
       if (indexId === null) continue
       const c = pending[i]!
+      if (isUpdate(pending, ids, i)) {
+        const held = groups.get(indexId)
+        if (held !== undefined && held.replace(c.key, keyId(c.key), c.row, pending[i + 1]!.row, undo)) {
+          i++
+          continue
+        }
+      }
       let group = groups.get(indexId)
       if (group === undefined) {
         const created = new GroupRows<T>()

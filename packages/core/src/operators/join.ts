@@ -2,7 +2,7 @@ import type { Key, KeyId } from '../key'
 import type { Plan } from '../relation'
 import { change, pairOf, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
-import type { Arrangement } from './arrangement'
+import { isUpdate, type Arrangement } from './arrangement'
 import type { GroupByOperator } from './group-by'
 import { BaseOperator } from './operator'
 
@@ -21,17 +21,6 @@ function chainPending(ids: readonly KeyId[]): { first: Map<KeyId, number>; next:
     first.set(id, i)
   }
   return { first, next }
-}
-
-/**
- * Whether pending changes `i` and `i + 1` are one row's update that keeps its index key: −old, then +new
- * under the same row key. Its matches are walked once, each giving its −old and +new pairs one after the
- * other, so that a view downstream sees each joined row's update as an update (see `ViewSink`).
- */
-function isUpdate(changes: Delta<unknown>, ids: readonly KeyId[], i: number): boolean {
-  const c = changes[i]!
-  const next = changes[i + 1]
-  return c.weight === -1 && next !== undefined && next.weight === 1 && next.key === c.key && ids[i + 1] === ids[i]
 }
 
 /**
@@ -78,6 +67,8 @@ export class JoinOperator extends BaseOperator {
         const group = indexId === null ? undefined : this.right.lookup(indexId)
         if (group === undefined) continue
         const a = da[i]!
+        // An update that keeps its index key: its matches are walked once, each giving its −old and +new
+        // pairs one after the other, so that a view downstream sees each joined row's update as an update.
         if (isUpdate(da, daIds, i)) {
           const to = da[++i]!
           group.each((bKey, row, weight) => {
