@@ -4,7 +4,7 @@ import { InputOperator } from '../src/operators/input'
 import { JoinOperator } from '../src/operators/join'
 import { NO_UNDO, UndoLog } from '../src/undo'
 import { change, type Change } from '../src/zset'
-import { createStore, memoryStorage, view, type Storage } from '../src/index'
+import { count, createStore, max, memoryStorage, min, view, type Storage } from '../src/index'
 import { items, teams, type Item, type Team } from './scenario'
 
 // An update of a row on one side of a join re-joins each of its matches. The join hands each match's
@@ -168,5 +168,55 @@ describe('an arrangement writes an update that keeps its index key in its slot',
     const out: string[] = []
     a.lookup(0)?.each((key, row, weight) => out.push(`${String(key)}:${(row as Item).tag}×${weight}`))
     expect(out.sort()).toEqual(['0:a×1', '0:b×1', '0:z×-1'])
+  })
+})
+
+describe('a group-by fused into a join takes an update of a joined row as one', () => {
+  // Grouped by the team's name (the side that is not updated, or is), through a filter on the item's tag
+  // that an update can pass into or out of; min/max read the item's value.
+  const kept = items.join(teams, 'g', 'id').filter(([i]) => i.tag !== 'c')
+  const perTeam = view('perTeam', kept.groupBy(([, t]) => t.name, { n: count(), lo: min(([i]) => i.v), hi: max(([i]) => i.v) }))
+  const perTag = view('perTag', kept.groupBy(([i]) => i.tag, { n: count(), hi: max(([i]) => i.v) }))
+  // Compiled first for a view of its own, the filtered join is shared as it is, and group-bys read it unfused.
+  const plain = view('plain', kept)
+
+  test('after every step of a random stream, as the same group-bys reading the join unfused', () => {
+    const fused = createStore({ views: [perTeam, perTag] })
+    const unfused = createStore({ views: [plain, perTeam, perTag] })
+    const labels = (s: typeof fused) => s.describe().operators.map((o) => o.label)
+    expect(labels(fused).filter((l) => l.endsWith('→groupBy'))).toHaveLength(2)
+    expect(labels(unfused).filter((l) => l.endsWith('→groupBy'))).toHaveLength(0)
+
+    let seed = 7
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    const tags = ['a', 'b', 'c']
+    const names = ['core', 'ui', 'core', 'docs']
+    const steps: ((tx: Parameters<Parameters<typeof fused.transact>[0]>[0]) => void)[] = [
+      (tx) => tx.insert(teams, [0, 1, 2, 3].map((id) => team(id, names[id]!))),
+      (tx) => tx.insert(items, Array.from({ length: 24 }, (_, id) => ({ id, g: id % 4, v: id % 7, tag: tags[id % 3]! }))),
+    ]
+    for (let s = 0; s < 300; s++) {
+      const id = next(24)
+      const kind = next(5)
+      const value = next(9)
+      steps.push((tx) => {
+        if (kind === 0) tx.update(items, id, { v: value })
+        else if (kind === 1) tx.update(items, id, { tag: tags[value % 3]! })
+        else if (kind === 2) tx.update(items, id, { g: value % 4 })
+        else if (kind === 3) tx.update(teams, id % 4, { name: names[value % 4]! })
+        else tx.update(teams, id % 4, { size: value })
+      })
+    }
+    const byKey = (rows: readonly { key: unknown }[]) => [...rows].sort((x, y) => String(x.key).localeCompare(String(y.key)))
+    for (const step of steps) {
+      fused.transact(step)
+      unfused.transact(step)
+      expect(byKey(fused.read(perTeam))).toEqual(byKey(unfused.read(perTeam)))
+      expect(byKey(fused.read(perTag))).toEqual(byKey(unfused.read(perTag)))
+    }
+    expect(fused.read(perTeam).length).toBeGreaterThan(0)
   })
 })

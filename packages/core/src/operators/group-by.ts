@@ -2,6 +2,7 @@ import { CountAggregate, type Aggregate, type AggregateState } from '../aggregat
 import { keyId, type Key, type KeyId } from '../key'
 import { change, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
+import { DROPPED } from './join'
 import { BaseOperator, type Operator } from './operator'
 
 /** The states of a group whose aggregates are all counts: one shared empty array. */
@@ -89,6 +90,31 @@ export class GroupByOperator extends BaseOperator {
   absorb(row: unknown, weight: number, undo: UndoLog): void {
     const k = this.key(row)
     this.#add(this.#groupOf(k, keyId(k), this.#step, this.#touched, undo), row, weight, undo)
+  }
+
+  /**
+   * One joined row's update from a fused join (`absorb` otherwise): `before` leaves with `weight` and
+   * `after` enters with it, either `DROPPED` where a fused filter dropped it. Both in one group: the count
+   * stays and each aggregate takes the pair at once, as in `step`.
+   */
+  absorbUpdate(before: unknown, after: unknown, weight: number, undo: UndoLog): void {
+    if (before === DROPPED || after === DROPPED) {
+      if (before !== DROPPED) this.absorb(before, -weight, undo)
+      if (after !== DROPPED) this.absorb(after, weight, undo)
+      return
+    }
+    const step = this.#step
+    const touched = this.#touched
+    const k = this.key(before)
+    const id = keyId(k)
+    const group = this.#groupOf(k, id, step, touched, undo)
+    const nextKey = this.key(after)
+    const nextId = keyId(nextKey)
+    if (nextId === id) this.#replace(group, before, after, weight, undo)
+    else {
+      this.#add(group, before, -weight, undo)
+      this.#add(this.#groupOf(nextKey, nextId, step, touched, undo), after, weight, undo)
+    }
   }
 
   /** The group of key `k` (made if new), marked as touched by the current step. */

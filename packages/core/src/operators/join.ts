@@ -71,10 +71,13 @@ export class JoinOperator extends BaseOperator {
         // pairs one after the other, so that a view downstream sees each joined row's update as an update.
         if (isUpdate(da, daIds, i)) {
           const to = da[++i]!
-          group.each((bKey, row, weight) => {
-            emit(out, stages, into, undo, a.key, a.row, bKey, row, -weight)
-            emit(out, stages, into, undo, to.key, to.row, bKey, row, weight)
-          })
+          if (into !== undefined)
+            group.each((_, row, weight) => into.absorbUpdate(staged(stages, a.row, row), staged(stages, to.row, row), weight, undo))
+          else
+            group.each((bKey, row, weight) => {
+              emit(out, stages, into, undo, a.key, a.row, bKey, row, -weight)
+              emit(out, stages, into, undo, to.key, to.row, bKey, row, weight)
+            })
         } else group.each((bKey, row, weight) => emit(out, stages, into, undo, a.key, a.row, bKey, row, a.weight * weight))
       }
     if (this.left.groups.size > 0)
@@ -85,10 +88,13 @@ export class JoinOperator extends BaseOperator {
         const b = db[i]!
         if (isUpdate(db, dbIds, i)) {
           const to = db[++i]!
-          group.each((aKey, row, weight) => {
-            emit(out, stages, into, undo, aKey, row, b.key, b.row, -weight)
-            emit(out, stages, into, undo, aKey, row, to.key, to.row, weight)
-          })
+          if (into !== undefined)
+            group.each((_, row, weight) => into.absorbUpdate(staged(stages, row, b.row), staged(stages, row, to.row), weight, undo))
+          else
+            group.each((aKey, row, weight) => {
+              emit(out, stages, into, undo, aKey, row, b.key, b.row, -weight)
+              emit(out, stages, into, undo, aKey, row, to.key, to.row, weight)
+            })
         } else group.each((aKey, row, weight) => emit(out, stages, into, undo, aKey, row, b.key, b.row, weight * b.weight))
       }
     if (da.length > 0 && db.length > 0) {
@@ -150,7 +156,12 @@ function emit(
   b: unknown,
   weight: number,
 ): void {
-  if (stages.length === 0 && into === undefined) {
+  if (into !== undefined) {
+    const row = staged(stages, a, b)
+    if (row !== DROPPED) into.absorb(row, weight, undo)
+    return
+  }
+  if (stages.length === 0) {
     out.push(change(pairOf(aKey, bKey), pairOf(a, b), weight))
     return
   }
@@ -166,8 +177,22 @@ function emit(
       if (stage.key !== undefined) key = stage.key(row)
     }
   }
-  if (into !== undefined) into.absorb(row, weight, undo)
-  else out.push(change(key === undefined ? pairOf(aKey, bKey) : key, row, weight))
+  out.push(change(key === undefined ? pairOf(aKey, bKey) : key, row, weight))
+}
+
+/** What `staged` returns for a pair a fused filter drops. */
+export const DROPPED: unique symbol = Symbol('dropped by a fused filter')
+
+/** The pair (a, b) through the fused filters and maps, for a fused group-by (which needs no key): the row, or `DROPPED`. */
+function staged(stages: readonly Stage[], a: unknown, b: unknown): unknown {
+  let row: unknown = pairOf(a, b)
+  for (let i = 0; i < stages.length; i++) {
+    const stage = stages[i]!
+    if (stage.kind === 'filter') {
+      if (!stage.fn(row)) return DROPPED
+    } else row = stage.fn(row)
+  }
+  return row
 }
 
 /**
