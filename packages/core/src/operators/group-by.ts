@@ -65,23 +65,15 @@ export class GroupByOperator extends BaseOperator {
     const changes = delta!
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!
-      const k = key(c.row)
-      const id = keyId(k)
-      const group = this.#groupOf(k, id, step, touched, undo)
       const next = changes[i + 1]
-      // An update (−old, +new under one row key, next to each other) that keeps the row in its group: the
-      // group's count stays, and each aggregate takes the pair at once (min/max do nothing when the value
-      // they read is the same).
+      // An update: −old, +new under one row key, next to each other.
       if (next !== undefined && next.weight === -c.weight && next.key === c.key) {
-        const nextKey = key(next.row)
-        const nextId = keyId(nextKey)
-        if (nextId === id) {
-          this.#replace(group, c.row, next.row, next.weight, undo)
-          i++
-          continue
-        }
+        this.#update(c.row, next.row, next.weight, step, touched, undo)
+        i++
+        continue
       }
-      this.#add(group, c.row, c.weight, undo)
+      const k = key(c.row)
+      this.#add(this.#groupOf(k, keyId(k), step, touched, undo), c.row, c.weight, undo)
     }
     return this.emit(undo)
   }
@@ -98,23 +90,25 @@ export class GroupByOperator extends BaseOperator {
    * stays and each aggregate takes the pair at once, as in `step`.
    */
   absorbUpdate(before: unknown, after: unknown, weight: number, undo: UndoLog): void {
-    if (before === DROPPED || after === DROPPED) {
-      if (before !== DROPPED) this.absorb(before, -weight, undo)
-      if (after !== DROPPED) this.absorb(after, weight, undo)
-      return
-    }
-    const step = this.#step
-    const touched = this.#touched
+    if (before !== DROPPED && after !== DROPPED) return this.#update(before, after, weight, this.#step, this.#touched, undo)
+    if (before !== DROPPED) this.absorb(before, -weight, undo)
+    if (after !== DROPPED) this.absorb(after, weight, undo)
+  }
+
+  /**
+   * `before` leaves its group with `weight` and `after` enters its own. In one group (the row kept its
+   * group key) the count stays and each aggregate takes the pair at once: min/max do nothing when the
+   * value they read is the same.
+   */
+  #update(before: unknown, after: unknown, weight: number, step: number, touched: GroupState[], undo: UndoLog): void {
     const k = this.key(before)
     const id = keyId(k)
     const group = this.#groupOf(k, id, step, touched, undo)
     const nextKey = this.key(after)
     const nextId = keyId(nextKey)
-    if (nextId === id) this.#replace(group, before, after, weight, undo)
-    else {
-      this.#add(group, before, -weight, undo)
-      this.#add(this.#groupOf(nextKey, nextId, step, touched, undo), after, weight, undo)
-    }
+    if (nextId === id) return this.#replace(group, before, after, weight, undo)
+    this.#add(group, before, -weight, undo)
+    this.#add(this.#groupOf(nextKey, nextId, step, touched, undo), after, weight, undo)
   }
 
   /** The group of key `k` (made if new), marked as touched by the current step. */
