@@ -84,6 +84,11 @@ export const LOAD_MIN = 1024
 /** A load takes at least 1/LOAD_SHARE of the rows, so the scans that reload the tree cost O(LOAD_SHARE) per row removed. */
 const LOAD_SHARE = 64
 
+/** How many rows a load from `candidates` rows not placed places, in a head bounded by `bound`. */
+function loadSize(candidates: number, bound: number, loadMin: number): number {
+  return Math.max(loadMin, 4 * bound, Math.ceil(candidates / LOAD_SHARE))
+}
+
 /**
  * Reorders `items` so that its first `count` items are the least by `compare` (in no particular order):
  * quickselect, O(items) comparisons on average instead of a sort's O(items · log items).
@@ -114,6 +119,28 @@ export function selectLeast<T>(items: T[], count: number, compare: (a: T, b: T) 
     else if (k >= i) lo = i
     else return
   }
+}
+
+/**
+ * The positions of the least `count` of the first `n` rows described by `values` (sort values) and `keys`,
+ * in no particular order: all `n` when there are no more than `count`.
+ */
+function leastPositions(values: readonly unknown[], keys: readonly Key[], n: number, count: number, compare: (a: SortKey, b: SortKey) => number): number[] {
+  const at: number[] = new Array(n)
+  for (let i = 0; i < n; i++) at[i] = i
+  if (n > count) {
+    const a = { value: undefined as unknown, key: null as Key }
+    const b = { value: undefined as unknown, key: null as Key }
+    selectLeast(at, count, (i, j) => {
+      a.value = values[i]
+      a.key = keys[i]!
+      b.value = values[j]
+      b.key = keys[j]!
+      return compare(a, b)
+    })
+    at.length = count
+  }
+  return at
 }
 
 /** The comparator of an order: by value in its direction, then by key ascending (deterministic ties). */
@@ -181,9 +208,8 @@ export class SortedRows<T> {
     if (undo.active) undo.record(() => this.#setComplete(!complete))
   }
 
-  /** How many rows a load from `candidates` rows of the rest places. */
   #loadSize(candidates: number): number {
-    return Math.max(this.loadMin, 4 * this.bound, Math.ceil(candidates / LOAD_SHARE))
+    return loadSize(candidates, this.bound, this.loadMin)
   }
 
   /**
@@ -333,21 +359,7 @@ export class SortedRows<T> {
       found[n++] = slot
     })
     const count = this.#loadSize(n)
-    const at: number[] = new Array(n)
-    for (let i = 0; i < n; i++) at[i] = i
-    if (n > count) {
-      const compare = this.compare
-      const a = { value: undefined as unknown, key: null as Key }
-      const b = { value: undefined as unknown, key: null as Key }
-      selectLeast(at, count, (i, j) => {
-        a.value = values[i]
-        a.key = keys[i]!
-        b.value = values[j]
-        b.key = keys[j]!
-        return compare(a, b)
-      })
-      at.length = count
-    }
+    const at = leastPositions(values, keys, n, count, this.compare)
     this.#becomeComplete(n <= count, undo)
     const head: SortedEntry<T>[] = []
     for (const i of at) {
