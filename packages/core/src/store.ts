@@ -89,7 +89,7 @@ export class Store {
   #unwatch: (() => void) | undefined
 
   constructor(options: StoreOptions = {}) {
-    this.#circuit = new Circuit(options.views ?? [], (view) => this.#subscriptions.has(view))
+    this.#circuit = new Circuit(options.views ?? [], (view) => this.#subscriptions.has(view), (source) => this.#table(source).table)
     for (const c of options.collections ?? []) this.#circuit.input(c.source)
     this.#storage = options.storage
     for (const source of this.#circuit.inputs.keys()) this.#table(source)
@@ -553,6 +553,9 @@ export class Store {
         if (list === undefined) inputs.set(source, (list = []))
         for (const c of delta) list.push(change(c.key, c.row, -c.weight))
       }
+    // One commit's negation has the +row before the −row, and several have a key more than once: a
+    // collection's delta has per key its −row and then its +row (what a top-K over it relies on).
+    for (const [source, list] of inputs) inputs.set(source, netDelta(list))
     this.#circuit.step(inputs, NO_UNDO)
     this.#applyToTables(inputs)
     this.#version = version - 1
@@ -746,6 +749,22 @@ function applyNet(table: Table, delta: Delta<unknown>): void {
     })
     if (!written) table.delete(id)
   }
+}
+
+/** `delta` as a transaction would make it: per key, the −row and then the +row that remain once weights add up. */
+function netDelta(delta: Delta<unknown>): Change<unknown>[] {
+  const net = new KeyedZSet<unknown>()
+  for (const c of delta) net.add(c.key, keyId(c.key), c.row, c.weight, NO_UNDO)
+  const out: Change<unknown>[] = []
+  for (const [id, slot] of net.slots) {
+    eachSlotRow(id, slot, (key, row, weight) => {
+      if (weight < 0) out.push(change(key, row, weight))
+    })
+    eachSlotRow(id, slot, (key, row, weight) => {
+      if (weight > 0) out.push(change(key, row, weight))
+    })
+  }
+  return out
 }
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
