@@ -94,6 +94,7 @@ export function saveView(circuit: Circuit, view: View<unknown, Key>): SavedView 
   assert(entry !== undefined, () => `view '${view.name}' is not in the circuit`)
   const operators: unknown[] = []
   for (const op of stateful(entry.operator)) {
+    if (op.readsTables === true) return undefined
     if (fromInputs(op)) {
       // Its state is a function of the collections alone: rebuilt on open, as cheaply as it would load.
       operators.push(null)

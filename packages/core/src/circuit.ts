@@ -1,5 +1,5 @@
 import { InternalError, OperatorError, SteppingError, UsageError } from './errors'
-import type { Key } from './key'
+import type { Key, KeyId } from './key'
 import { Arrangement } from './operators/arrangement'
 import { DistinctOperator } from './operators/distinct'
 import { FilterOperator } from './operators/filter'
@@ -70,6 +70,8 @@ export class Circuit {
   constructor(
     views: readonly View<unknown, Key>[],
     readonly listened: (view: View<unknown, Key>) => boolean,
+    /** A collection's committed rows by key id (the store's table), for a top-K that reads them (`TableHead`). */
+    readonly tables: (source: Source) => ReadonlyMap<KeyId, unknown>,
   ) {
     for (const view of views) this.#attach(view)
   }
@@ -109,7 +111,7 @@ export class Circuit {
 
   /** A circuit of the same views and inputs with no state: what this one is when every input is empty. */
   fresh(): Circuit {
-    const circuit = new Circuit([...this.sinks.keys()], this.listened)
+    const circuit = new Circuit([...this.sinks.keys()], this.listened, this.tables)
     for (const source of this.inputs.keys()) circuit.input(source)
     return circuit
   }
@@ -277,8 +279,13 @@ export class Circuit {
         return this.#add(new RecursiveOperator(plan, (p) => this.#compile(p)))
       case 'variable':
         throw new UsageError('a recursive body used its `self` relation outside of recursive()')
-      case 'limit':
-        return this.#add(new TopKOperator(this.#compile(plan.input), plan.order, plan.limit, plan.offset, plan.per))
+      case 'limit': {
+        const input = this.#compile(plan.input)
+        // Over a collection itself, the top-K reads the rows it does not place from the collection's table.
+        const source = plan.per === undefined && input instanceof InputOperator ? input.source : undefined
+        const table = source === undefined ? undefined : { rows: () => this.tables(source), key: source.key }
+        return this.#add(new TopKOperator(input, plan.order, plan.limit, plan.offset, plan.per, table))
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import { BTree, bulkLoad } from './btree'
 import { compareValues, keyId, type Key, type KeyId } from './key'
 import type { Order } from './relation'
+import { InternalError } from './errors'
 import type { UndoLog } from './undo'
 import { addToEntry, deepEqual, Entry, KeyedZSet, type Delta, type Slot } from './zset'
 
@@ -403,5 +404,168 @@ export class SortedRows<T> {
     const out: T[] = []
     for (const e of this.tree.values()) out.push(e.row)
     return out
+  }
+}
+
+/**
+ * The head of a collection's order, for a top-K that reads the collection itself (no `per`): its first
+ * rows placed in a B+ tree, as in a bounded `SortedRows`, but with no set of every row beside it. The
+ * rows not placed, the rest, are the collection's table (the store's committed rows) less the placed
+ * ones, read only when the tree drains and is loaded again. So the top-K keeps no second map of the
+ * whole collection (most of its memory and of its build), and a change that sorts past the head costs one
+ * comparison. The invariants are `SortedRows`': every rest row sorts after every placed row, and while
+ * there is a rest the tree holds at least `bound` rows (a step may drain it below; `settle` loads it).
+ *
+ * It relies on what a collection's deltas are and when its table is read. A delta has weights ±1 and at
+ * most one −row (the stored one) and one +row per key, the −row first (see `Transaction.close`). During a
+ * step the table holds the rows as of before it (the store applies a commit to its tables after the
+ * circuit's step), so the rows after it are the table's rows whose key the delta leaves alone and the
+ * delta's +rows. A step into an empty head (a build, or a view caught up from the tables, when they
+ * already hold the delta's rows) reads the delta alone.
+ */
+export class TableHead<T> {
+  tree: BTree<SortedEntry<T>, SortedEntry<T>>
+  readonly compare: (a: SortKey, b: SortKey) => number
+  /** The placed entries, by key id. */
+  readonly #placed = new Map<KeyId, SortedEntry<T>>()
+  /** False while some rows of the collection are not placed (the rest, in the table). */
+  #complete = true
+  /** A sort key to compare a row not placed against the tree, without allocating one per row. */
+  readonly #probe: { value: unknown; key: Key } = { value: undefined, key: null }
+
+  constructor(
+    readonly order: Order,
+    readonly bound: number,
+    /** The collection's committed rows by key id, and the key of a row. */
+    readonly table: { readonly rows: () => ReadonlyMap<KeyId, unknown>; readonly key: (row: T) => Key },
+    readonly loadMin = LOAD_MIN,
+  ) {
+    this.compare = sortKeyComparator(order.direction)
+    this.tree = new BTree<SortedEntry<T>, SortedEntry<T>>(undefined, this.compare)
+  }
+
+  /** Rows placed in the tree: 0 only when the collection is empty (between steps). */
+  get size(): number {
+    return this.tree.size
+  }
+
+  /**
+   * Takes one change of the collection's delta; returns the sort keys where a placed row left or arrived
+   * (none for a row of the rest), so the caller can tell whether its window moved.
+   */
+  add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): readonly SortKey[] {
+    const placed = this.#placed
+    if (weight === -1) {
+      const entry = placed.get(id)
+      if (entry === undefined) return NOTHING_MOVED
+      this.tree.delete(entry)
+      placed.delete(id)
+      if (undo.active) {
+        undo.entry(this.tree, entry, entry)
+        undo.entry(placed, id, entry)
+      }
+      return [entry]
+    }
+    if (weight !== 1 || placed.has(id)) throw new InternalError(`stepping internal error: a top-K over a collection was given weight ${weight} of key ${JSON.stringify(key)}${weight === 1 ? ', which it holds' : ''}`)
+    const value = this.order.value(row)
+    if (!this.#complete) {
+      // The row waits in the table unless it sorts before the tree's last row (with no tree, it waits for `settle`).
+      const last = this.tree.maxKey()
+      const probe = this.#probe
+      probe.value = value
+      probe.key = key
+      if (last === undefined || this.compare(probe, last) >= 0) return NOTHING_MOVED
+    }
+    const entry = new SortedEntry(key, id, row, 1)
+    entry.value = value
+    this.tree.set(entry, entry)
+    placed.set(id, entry)
+    if (undo.active) {
+      undo.entry(this.tree, entry, undefined)
+      undo.entry(placed, id, undefined)
+    }
+    return [entry]
+  }
+
+  /**
+   * Takes a step's delta into an empty head: the least rows of it placed in one sort and a bottom-up
+   * load, the others left to the table. Every change of a delta into an empty collection is an insert.
+   */
+  fill(changes: Delta<T>, undo: UndoLog): void {
+    const n = changes.length
+    const rows: T[] = new Array(n)
+    const keys: Key[] = new Array(n)
+    const ids: KeyId[] = new Array(n)
+    for (let i = 0; i < n; i++) {
+      const c = changes[i]!
+      if (c.weight !== 1) throw new InternalError(`stepping internal error: a top-K over an empty collection was given weight ${c.weight}`)
+      rows[i] = c.row
+      keys[i] = c.key
+      ids[i] = keyId(c.key)
+    }
+    this.#load(rows, keys, ids, n, undo)
+  }
+
+  /**
+   * Ends a step (after every change of `delta` went through `add`): when the tree has drained below the
+   * bound while rows wait in the table, places the least of them. Returns whether it placed any.
+   */
+  settle(delta: Delta<T>, undo: UndoLog): boolean {
+    if (this.#complete || this.tree.size >= Math.max(this.bound, 1)) return false
+    const placed = this.#placed
+    const touched = new Set<KeyId>()
+    const rows: T[] = []
+    const keys: Key[] = []
+    const ids: KeyId[] = []
+    for (const c of delta) {
+      const id = keyId(c.key)
+      touched.add(id)
+      if (c.weight > 0 && !placed.has(id)) {
+        rows.push(c.row)
+        keys.push(c.key)
+        ids.push(id)
+      }
+    }
+    const key = this.table.key
+    this.table.rows().forEach((row, id) => {
+      if (touched.has(id) || placed.has(id)) return
+      rows.push(row as T)
+      keys.push(key(row as T))
+      ids.push(id)
+    })
+    this.#load(rows, keys, ids, rows.length, undo)
+    return true
+  }
+
+  /** Places the least of `n` rows not placed, which all sort after the placed ones; the set is complete if that is all of them. */
+  #load(rows: readonly T[], keys: readonly Key[], ids: readonly KeyId[], n: number, undo: UndoLog): void {
+    const value = this.order.value
+    const values: unknown[] = new Array(n)
+    for (let i = 0; i < n; i++) values[i] = value(rows[i]!)
+    const count = loadSize(n, this.bound, this.loadMin)
+    const at = leastPositions(values, keys, n, count, this.compare)
+    const head: SortedEntry<T>[] = new Array(at.length)
+    for (let i = 0; i < at.length; i++) {
+      const j = at[i]!
+      const entry = new SortedEntry(keys[j]!, ids[j]!, rows[j]!, 1)
+      entry.value = values[j]
+      head[i] = entry
+    }
+    const placed = this.#placed
+    const tree = this.tree
+    const complete = this.#complete
+    if (tree.size === 0) {
+      head.sort(this.compare)
+      this.tree = bulkLoad(head, head, this.compare)
+    } else for (const e of head) tree.set(e, e)
+    for (const e of head) placed.set(e.id, e)
+    this.#complete = n <= count
+    if (undo.active)
+      undo.record(() => {
+        this.#complete = complete
+        if (this.tree !== tree) this.tree = tree
+        else for (const e of head) tree.delete(e)
+        for (const e of head) placed.delete(e.id)
+      })
   }
 }

@@ -206,13 +206,16 @@ describe('ordered views and top-K after a large transaction (sorted in one go in
   })
 })
 
-describe('top-K over more rows than it first places (a head in the tree, the rest unsorted)', () => {
+describe('top-K over more rows than it first places (a head in the tree, the rest unsorted or in the table)', () => {
   test('ascending and descending windows as deletes drain the head and it loads again', () => {
     const valued = items.filter((i) => i.v !== null)
     checkViews(
       [
         view('headAsc', valued.orderBy((i) => i.v).limit(3)),
         view('headDescOffset', valued.orderBy((i) => i.v, 'desc').limit(2, { offset: 1 })),
+        // Over the collection itself: the rest is read from its table (TableHead), not held by the top-K.
+        view('headTableAsc', items.orderBy((i) => i.v ?? 99).limit(3)),
+        view('headTableDesc', items.orderBy((i) => i.v ?? -1, 'desc').limit(2, { offset: 1 })),
       ],
       { scenario: headScenario, numRuns: 3, shrink: false },
     )

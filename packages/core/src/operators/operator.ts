@@ -33,6 +33,12 @@ export interface Operator {
    * using it then rebuild on open). Stateless operators have no `save`.
    */
   save?(): unknown
+  /**
+   * True when part of the state is the store's collection tables (a top-K over a collection reads its
+   * rest there): it is then neither saved nor rebuilt from the collections as of a checkpoint, and the
+   * views using it rebuild on open.
+   */
+  readonly readsTables?: boolean
   /** Takes back what `save` returned, into the operator's empty state, before any step. */
   load?(saved: unknown): void
   /** Rows (or groups) held in state, for `describe`. */

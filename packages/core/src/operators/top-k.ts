@@ -1,8 +1,9 @@
 import { keyId, type Key, type KeyId } from '../key'
 import type { Order } from '../relation'
-import { FILL_AT, SortedRows, type SortedEntry, type SortKey } from '../sorted'
-import { change, groupChanges, savedRows, type Change, type Delta } from '../zset'
+import { FILL_AT, SortedRows, TableHead, type SortedEntry, type SortKey } from '../sorted'
+import { change, groupChanges, savedRows, type Change, type Delta, type KeyedZSet } from '../zset'
 import { NO_UNDO, type UndoLog } from '../undo'
+import { assert } from '../errors'
 import { BaseOperator, type Operator } from './operator'
 
 /** The window of one group. */
@@ -21,7 +22,7 @@ class Window {
 
   constructor(
     readonly id: KeyId,
-    readonly rows: SortedRows<unknown>,
+    readonly rows: SortedRows<unknown> | TableHead<unknown>,
   ) {}
 }
 
@@ -52,6 +53,12 @@ function positions(entries: readonly SortedEntry<unknown>[]): Map<KeyId, number>
   return byId
 }
 
+/** The collection a top-K reads directly (see `TableHead`): its committed rows by key id, and a row's key. */
+export interface CollectionTable {
+  readonly rows: () => ReadonlyMap<KeyId, unknown>
+  readonly key: (row: unknown) => Key
+}
+
 /**
  * orderBy + limit (top-K), optionally per group. State: every row of each group, its head (at least
  * offset + limit rows) in sort order (a B+ tree, O(log n) per change; see `SortedRows`), and the window
@@ -59,10 +66,16 @@ function positions(entries: readonly SortedEntry<unknown>[]): Map<KeyId, number>
  * re-reads the first offset + limit rows of its group, so the cost per change is O(log n + offset +
  * limit), plus, amortized, the scans that reload a drained head. Ties are broken by key, so the window
  * never depends on arrival order.
+ *
+ * Over a collection itself (no `per`, given its `table`), the rows are not kept twice: the head is placed
+ * as above and the rest is the collection's table (`TableHead`). Its state then lives partly in the
+ * store's tables, so it can be neither saved in a checkpoint nor rebuilt from an older state of the
+ * collections (`readsTables`): views using it are rebuilt on open.
  */
 export class TopKOperator extends BaseOperator {
   readonly kind = 'topK'
   readonly groups = new Map<KeyId, Window>()
+  readonly readsTables: boolean
   /** Steps taken, to tell the windows a step marked without a set of them. */
   #steps = 0
 
@@ -72,8 +85,13 @@ export class TopKOperator extends BaseOperator {
     readonly limit: number,
     readonly offset: number,
     readonly per: ((row: unknown) => Key) | undefined,
+    readonly table?: CollectionTable,
+    /** The fewest rows a load places (tests make it small to drain and load with a few dozen rows). */
+    readonly loadMin?: number,
   ) {
     super([input])
+    assert(table === undefined || per === undefined, () => 'a top-K per group cannot read the table of its collection')
+    this.readsTables = table !== undefined
   }
 
   step([delta]: readonly Delta<unknown>[], undo: UndoLog): Delta<unknown> {
@@ -94,6 +112,9 @@ export class TopKOperator extends BaseOperator {
         } else for (const c of changes) this.#add(w, c, dirty, step, undo)
       }
     }
+    // Over a collection, a head drained by this step is loaded again from the table.
+    const whole = this.table === undefined ? undefined : groups.get(null)
+    if (whole !== undefined && whole.rows instanceof TableHead && whole.rows.settle(delta!, undo) && whole.dirtyAt !== step) markDirty(whole, dirty, step)
     const out: Change<unknown>[] = []
     for (const w of dirty) {
       this.#refresh(w, out, undo)
@@ -119,7 +140,10 @@ export class TopKOperator extends BaseOperator {
     const groups = this.groups
     let w = groups.get(gid)
     if (w === undefined) {
-      const created = new Window(gid, new SortedRows(this.order, this.offset + this.limit))
+      const bound = this.offset + this.limit
+      const table = this.table
+      const rows = table === undefined ? new SortedRows(this.order, bound, this.loadMin) : new TableHead(this.order, bound, table, this.loadMin)
+      const created = new Window(gid, rows)
       groups.set(gid, created)
       if (undo.active) undo.entry(groups, gid, undefined)
       w = created
@@ -164,7 +188,11 @@ export class TopKOperator extends BaseOperator {
   }
 
   save(): unknown {
-    return savedRows(Array.from(this.groups.values(), (w) => w.rows.rows))
+    // Over a collection, most of the state is the store's table: not saved (see `readsTables`).
+    if (this.table !== undefined) return undefined
+    const sets: KeyedZSet<unknown>[] = []
+    for (const w of this.groups.values()) if (w.rows instanceof SortedRows) sets.push(w.rows.rows)
+    return savedRows(sets)
   }
 
   load(saved: unknown): void {
@@ -173,7 +201,7 @@ export class TopKOperator extends BaseOperator {
 
   override stateSize(): number {
     let n = 0
-    for (const w of this.groups.values()) n += w.rows.rows.size
+    for (const w of this.groups.values()) n += w.rows instanceof SortedRows ? w.rows.rows.size : w.rows.size
     return n
   }
 }
