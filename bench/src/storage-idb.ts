@@ -60,7 +60,7 @@ try {
   await load()
   const restore = await page.evaluate((n) => window.bench.fill('restore', n, true), rows)
   say(`fill ${rows.toLocaleString('en-US')} issues + 1,000 users (10k-row commits, durable): ${fmt(rebuild.fillMs)}`)
-  say(`checkpoint of five views: ${fmt(restore.checkpointMs ?? NaN)}`)
+  say(`checkpoint of the five views (the top-K over issues saves nothing of its own): ${fmt(restore.checkpointMs ?? NaN)}`)
 
   for (const name of ['rebuild', 'restore']) {
     const samples: HydrateResult[] = []
