@@ -144,6 +144,15 @@ function leastPositions(values: readonly unknown[], keys: readonly Key[], n: num
   return at
 }
 
+/** Whether the row under `key` with sort value `value` sorts before the last row of `tree` (false for an empty tree); `probe` is reused as its sort key. */
+function sortsBeforeLast<T>(tree: BTree<SortedEntry<T>, SortedEntry<T>>, compare: (a: SortKey, b: SortKey) => number, probe: { value: unknown; key: Key }, key: Key, value: unknown): boolean {
+  const last = tree.maxKey()
+  if (last === undefined) return false
+  probe.value = value
+  probe.key = key
+  return compare(probe, last) < 0
+}
+
 /** The comparator of an order: by value in its direction, then by key ascending (deterministic ties). */
 export function sortKeyComparator(direction: 'asc' | 'desc'): (a: SortKey, b: SortKey) => number {
   const sign = direction === 'asc' ? 1 : -1
@@ -267,13 +276,7 @@ export class SortedRows<T> {
 
   /** Whether the row under `key` with sort value `value` goes into the tree: always while there is no rest, else if it sorts before the tree's last row. */
   #belongsInTree(key: Key, value: unknown): boolean {
-    if (this.#complete) return true
-    const last = this.tree.maxKey()
-    if (last === undefined) return false
-    const probe = this.#probe
-    probe.value = value
-    probe.key = key
-    return this.compare(probe, last) < 0
+    return this.#complete || sortsBeforeLast(this.tree, this.compare, this.#probe, key, value)
   }
 
   /** Places the head of the rest, after the rows placed already (which all sort before it). */
@@ -468,14 +471,8 @@ export class TableHead<T> {
     }
     if (weight !== 1 || placed.has(id)) throw new InternalError(`stepping internal error: a top-K over a collection was given weight ${weight} of key ${JSON.stringify(key)}${weight === 1 ? ', which it holds' : ''}`)
     const value = this.order.value(row)
-    if (!this.#complete) {
-      // The row waits in the table unless it sorts before the tree's last row (with no tree, it waits for `settle`).
-      const last = this.tree.maxKey()
-      const probe = this.#probe
-      probe.value = value
-      probe.key = key
-      if (last === undefined || this.compare(probe, last) >= 0) return NOTHING_MOVED
-    }
+    // While rows wait in the table, a row that sorts after the tree's last one waits there too (with no tree, for `settle`).
+    if (!this.#complete && !sortsBeforeLast(this.tree, this.compare, this.#probe, key, value)) return NOTHING_MOVED
     const entry = new SortedEntry(key, id, row, 1)
     entry.value = value
     this.tree.set(entry, entry)
