@@ -33,7 +33,7 @@ export class GroupRows<T> {
   /** Calls `fn` with every distinct row and its key and weight. */
   each(fn: (key: Key, row: T, weight: number) => void): void {
     const rows = this.#rows
-    if (rows instanceof KeyedZSet) for (const [id, slot] of rows.slots) eachSlotRow(id, slot, fn)
+    if (rows instanceof KeyedZSet) rows.slots.forEach((slot, id) => eachSlotRow(id, slot, fn))
     else if (Array.isArray(rows)) for (let i = 0; i < rows.length; i += 2) eachSlotRow(rows[i] as KeyId, rows[i + 1] as Slot<T>, fn)
     else if (rows !== undefined) eachSlotRow(this.#id, rows, fn)
   }
