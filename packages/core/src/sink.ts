@@ -115,6 +115,9 @@ export class ViewSink<T> {
     // that object when the step is over changed, with no second comparison.
     const updated: (T | undefined)[] = new Array<T | undefined>(changes.length)
     let n = 0
+    // Whether a key was touched twice: until then, a key replaced on its first touch still holds its
+    // new row, which the loop after this one takes without reading the key again.
+    let again = false
     const seen = changes.length > 16 ? new Set<KeyId>() : undefined
     // An unordered partition keeps every key in its place until the step is over (see HOLE), so that a
     // key whose row the step leaves equal does not move.
@@ -131,17 +134,20 @@ export class ViewSink<T> {
         continue
       }
       const first = seen ? !seen.has(id) : !includes(ids, n, id)
+      // What the key holds, read once for its row before the step and for an update's replacement.
+      let at: Slot<T> | undefined
       if (first) {
         seen?.add(id)
         ids[n] = id
         keys[n] = c.key
-        befores[n++] = rows.row(id)
-      }
+        at = rows.slots.get(id)
+        befores[n++] = at === undefined ? undefined : slotRow(at)
+      } else again = true
       try {
         // An update of a row held bare, or (in an ordered view) one that leaves its sort value as it
         // was, replaces the row in its place.
         const sorted = part.sorted
-        if (update && (sorted === undefined ? replaceBare(rows, id, c.row, next, undo) : sorted.replace(id, c.row, next.row, undo))) {
+        if (update && (sorted === undefined ? replaceBare(rows, id, first ? at : rows.slots.get(id), c.row, next, undo) : sorted.replace(id, c.row, next.row, undo))) {
           if (first) updated[n - 1] = next.row
           i++
         } else if (held !== undefined) hold(rows, c.key, id, c.row, c.weight, undo, held)
@@ -154,6 +160,12 @@ export class ViewSink<T> {
     for (let i = 0; i < n; i++) {
       const was = befores[i]
       const id = ids[i]!
+      const replaced = updated[i]
+      if (replaced !== undefined && !again) {
+        changed = true
+        diff?.push(change(keys[i]!, was!, -1), change(keys[i]!, replaced, 1))
+        continue
+      }
       const at = rows.slots.get(id)
       const slot = at === (HOLE as unknown) ? undefined : at
       if (slot instanceof Entry) this.#checkOne(slot)
@@ -320,9 +332,8 @@ const HELD_KEPT = 1024
  * if it equals the update's old row. Returns false (nothing done) otherwise: the key holds no row, an
  * entry (more than one row, or weight), or a different row, or the new row cannot be held bare.
  */
-function replaceBare<T>(rows: KeyedZSet<T>, id: KeyId, old: T, next: Change<T>, undo: UndoLog): boolean {
+function replaceBare<T>(rows: KeyedZSet<T>, id: KeyId, at: Slot<T> | undefined, old: T, next: Change<T>, undo: UndoLog): boolean {
   const slots = rows.slots
-  const at = slots.get(id)
   if (at === undefined || at === (HOLE as unknown) || at instanceof Entry || !isBare(next.key, id, next.row, 1)) return false
   if (at !== old && !deepEqual(at, old)) return false
   undo.entry(slots, id, at)
