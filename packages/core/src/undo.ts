@@ -33,8 +33,15 @@ export class UndoLog {
    * Records of four slots each: the op, its target and two operands; `#n` slots are in use. The array is
    * kept across steps and grown by hand: in a micro-benchmark, `push` onto an array past ~10,000
    * elements took 0.1–0.5 µs per element, an indexed write into room already there 30–50 ns.
+   *
+   * It starts with room for one record, so that the first transactions grow it. Started at 64 slots, as
+   * it was, single-row transactions never grew it: V8 then optimized every recording function without
+   * the growth path and with the array as a constant (a field written once is one), and the first larger
+   * step (a batch) threw all of that code away at once (`--trace-deopt`: "code dependencies" for eight
+   * functions, then "insufficient type feedback" in the growth path), to be optimized again over the
+   * following batches.
    */
-  #log: unknown[] = new Array(64)
+  #log: unknown[] = new Array(4)
   #n = 0
   /** What runs once the step commits (see `afterCommit`): the first `#after` of them, kept from step to step. */
   readonly #afterCommit: ((() => void) | undefined)[] = []
