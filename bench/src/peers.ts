@@ -67,6 +67,8 @@ interface Row {
   readonly updateP99Us: number
   readonly updates: number
   readonly batchChangesPerSec: number
+  /** Median time of one timed batch, in ms. */
+  readonly batchMedianMs: number
   readonly batches: number
   readonly heapBytes: number
   /** Why the engine did not run on this view (n/a: …), or undefined when it did. */
@@ -104,6 +106,7 @@ function blankRow(engine: string, view: ViewId, scratchBuildMs: number): Row {
     updateP99Us: NaN,
     updates: 0,
     batchChangesPerSec: NaN,
+    batchMedianMs: NaN,
     batches: 0,
     heapBytes: NaN,
     skipped: undefined,
@@ -207,6 +210,7 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
     collectGarbage()
     let batchMs = 0
     let batches = 0
+    const batchTimes: number[] = []
     // An untimed probe batch of a tenth of the size first: a peer whose batches grow faster than linearly
     // (one was seen taking a minute for 1,000 changes) is not given the full batches.
     const probe = edits.slice(next, next + o.batchSize / 10)
@@ -225,8 +229,10 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
         const t = now()
         await step(peer, batch)
         if (b >= o.warmupBatches) {
-          batchMs += now() - t
+          const ms = now() - t
+          batchMs += ms
           batches++
+          batchTimes.push(ms)
         }
         for (const e of batch) db.apply(e)
         if (now() - phase > o.phaseCapMs && b + 1 < runs) {
@@ -245,6 +251,7 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
       updateP99Us: percentile(samples, 0.99) * 1000,
       updates: samples.length,
       batchChangesPerSec: batches > 0 ? (batches * o.batchSize) / (batchMs / 1000) : NaN,
+      batchMedianMs: batches > 0 ? median(batchTimes) : NaN,
       batches,
       problems,
       capped,
@@ -264,6 +271,7 @@ function steppingRow(r: CaseResult, batches: number): Row {
     updateP99Us: r.updateP99Us,
     updates: r.updates,
     batchChangesPerSec: r.batchChangesPerSec,
+    batchMedianMs: r.batchMedianMs,
     batches,
     heapBytes: r.heapBytes,
     correct: true,
@@ -381,6 +389,7 @@ function table(sizes: readonly PeerSize[]): string {
     'update median µs',
     'update p99 µs',
     'batch changes/s',
+    'batch median ms',
     'heap MB',
     'update: best peer ÷ stepping',
     'build: best peer ÷ stepping',
@@ -388,7 +397,7 @@ function table(sizes: readonly PeerSize[]): string {
     'heap: stepping ÷ leanest peer',
     'result',
   ]
-  const lines = [header, ['---:', '---', '---', ...header.slice(3, 12).map(() => '---:'), '---']]
+  const lines = [header, ['---:', '---', '---', ...header.slice(3, 13).map(() => '---:'), '---']]
   for (const size of sizes) {
     for (const r of size.rows) {
       const ratio = r.engine === 'stepping' ? ratios(size, r) : undefined
@@ -402,6 +411,7 @@ function table(sizes: readonly PeerSize[]): string {
         num(r.updateMedianUs),
         num(r.updateP99Us),
         grouped(r.batchChangesPerSec),
+        num(r.batchMedianMs),
         mb(r.heapBytes),
         ratio === undefined ? '' : times(ratio.update),
         ratio === undefined ? '' : times(ratio.build),
@@ -533,9 +543,9 @@ measurement: ${steppingRounds}. Each peer runs once per view and size (one round
 Build = creating the graph/collections and loading every row, run to quiescence; heap = retained after the
 build (after \`gc()\`), minus the heap before it (the input rows already exist). Each engine's graph is
 dropped and collected before the next one is built. A peer's update median and p99 are over its timed
-single changes, its batch changes/s over its timed batches (after an untimed probe batch of a tenth of the
-size — batches are skipped if it takes over a tenth of the phase cap — and untimed full batches, as many as
-stepping's). A peer
+single changes, its batch changes/s (their changes ÷ their total time) and batch median ms over its timed
+batches (after an untimed probe batch of a tenth of the size — batches are skipped if it takes over a tenth
+of the phase cap — and untimed full batches, as many as stepping's). A peer
 whose build takes over the build cap skips its updates, and each phase stops at the phase cap (the table
 says so):
 

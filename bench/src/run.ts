@@ -60,6 +60,8 @@ export interface CaseResult {
   readonly updateP99Us: number
   readonly updates: number
   readonly batchChangesPerSec: number
+  /** Median time of one timed batch, in ms (the throughput above is their total, slow batches included). */
+  readonly batchMedianMs: number
   readonly heapBytes: number
   readonly scratchBuildMs: number
   readonly scratchRecomputeMs: number
@@ -151,13 +153,18 @@ export function runCase(c: BenchCase, data: Dataset, opts: RunOptions): CaseResu
   // 5. Batches.
   collectGarbage()
   let batchMs = 0
+  const batchTimes: number[] = []
   for (let b = 0; b < opts.warmupBatches + opts.batches; b++) {
     const batch = batched.slice(b * opts.batchSize, (b + 1) * opts.batchSize)
     const t0 = now()
     store.transact((tx) => {
       for (const e of batch) applyEdit(tx, e)
     })
-    if (b >= opts.warmupBatches) batchMs += now() - t0
+    if (b >= opts.warmupBatches) {
+      const ms = now() - t0
+      batchMs += ms
+      batchTimes.push(ms)
+    }
     for (const e of batch) db.apply(e)
   }
 
@@ -178,6 +185,7 @@ export function runCase(c: BenchCase, data: Dataset, opts: RunOptions): CaseResu
     updateP99Us: percentile(samples, 0.99) * 1000,
     updates: samples.length,
     batchChangesPerSec: (opts.batches * opts.batchSize) / (batchMs / 1000),
+    batchMedianMs: median(batchTimes),
     heapBytes,
     scratchBuildMs,
     scratchRecomputeMs,
@@ -208,6 +216,7 @@ export function medianOfRounds(rounds: readonly CaseResult[]): CaseResult {
     updateMedianUs,
     updateP99Us: of((r) => r.updateP99Us),
     batchChangesPerSec: of((r) => r.batchChangesPerSec),
+    batchMedianMs: of((r) => r.batchMedianMs),
     heapBytes: of((r) => r.heapBytes),
     scratchBuildMs: of((r) => r.scratchBuildMs),
     scratchRecomputeMs,
