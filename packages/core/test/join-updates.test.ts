@@ -220,3 +220,63 @@ describe('a group-by fused into a join takes an update of a joined row as one', 
     expect(fused.read(perTeam).length).toBeGreaterThan(0)
   })
 })
+
+describe('a group-by of counts alone takes an update that keeps its group as nothing', () => {
+  // Nothing of such a group changes, so the group-by leaves it untouched: these check that the counts
+  // still follow updates that move rows between groups, through a join (fused) and over a collection.
+  const perName = view('perName', items.join(teams, 'g', 'id').groupBy(([, t]) => t.name, { n: count() }))
+  const perTag = view('perTag', items.groupBy((i) => i.tag, { n: count() }))
+
+  /** The counts recomputed from the collections' rows, sorted by key. */
+  function recomputed(store: ReturnType<typeof createStore>) {
+    const names = new Map(store.read(teams).map((t) => [t.id, t.name]))
+    const byName = new Map<string, number>()
+    const byTag = new Map<string, number>()
+    for (const i of store.read(items)) {
+      const name = i.g === null ? undefined : names.get(i.g)
+      if (name !== undefined) byName.set(name, (byName.get(name) ?? 0) + 1)
+      byTag.set(i.tag, (byTag.get(i.tag) ?? 0) + 1)
+    }
+    const rows = (m: Map<string, number>) => [...m].map(([key, n]) => ({ key, n })).sort((x, y) => x.key.localeCompare(y.key))
+    return { perName: rows(byName), perTag: rows(byTag) }
+  }
+  const sorted = (rows: readonly { key: string; n: number }[]) => [...rows].sort((x, y) => x.key.localeCompare(y.key))
+
+  test('after every step of a random stream, the counts recomputed; no diff for an update that keeps every group', () => {
+    const store = createStore({ views: [perName, perTag] })
+    const heard: string[] = []
+    store.subscribe(perName, (diff) => heard.push(`perName ${diff.length}`))
+    store.subscribe(perTag, (diff) => heard.push(`perTag ${diff.length}`))
+    const names = ['core', 'ui', 'core', 'docs']
+    const tags = ['a', 'b', 'c']
+    store.transact((tx) => tx.insert(teams, [0, 1, 2, 3].map((id) => team(id, names[id]!))))
+    store.transact((tx) => tx.insert(items, Array.from({ length: 24 }, (_, id) => ({ id, g: id % 4, v: id, tag: tags[id % 3]! }))))
+    let seed = 11
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    for (let s = 0; s < 300; s++) {
+      const id = next(24)
+      const kind = next(4)
+      const value = next(9)
+      store.transact((tx) => {
+        if (kind === 0) tx.update(items, id, { v: value })
+        else if (kind === 1) tx.update(items, id, { tag: tags[value % 3]! })
+        else if (kind === 2) tx.update(items, id, { g: value % 4 })
+        else tx.update(teams, id % 4, { name: names[value % 4]! })
+      })
+      const expected = recomputed(store)
+      expect(sorted(store.read(perName))).toEqual(expected.perName)
+      expect(sorted(store.read(perTag))).toEqual(expected.perTag)
+    }
+    // An item's value is read by neither group-by: the update reaches both and changes neither.
+    heard.length = 0
+    store.transact((tx) => tx.update(items, 5, { v: 100 }))
+    expect(heard).toEqual([])
+    // Moved to another tag and another team: both views hear of it.
+    const before = store.get(items, 5)!
+    store.transact((tx) => tx.update(items, 5, { tag: before.tag === 'a' ? 'b' : 'a', g: before.g === 1 ? 3 : 1 }))
+    expect(heard).toEqual(['perName 4', 'perTag 4'])
+  })
+})

@@ -98,16 +98,19 @@ export class GroupByOperator extends BaseOperator {
   /**
    * `before` leaves its group with `weight` and `after` enters its own. In one group (the row kept its
    * group key) the count stays and each aggregate takes the pair at once: min/max do nothing when the
-   * value they read is the same.
+   * value they read is the same. A group-by of counts alone has nothing to do for such a pair: the
+   * group is neither read nor touched, so the step does not re-read it at its end.
    */
   #update(before: unknown, after: unknown, weight: number, step: number, touched: GroupState[], undo: UndoLog): void {
     const k = this.key(before)
     const id = keyId(k)
-    const group = this.#groupOf(k, id, step, touched, undo)
     const nextKey = this.key(after)
     const nextId = keyId(nextKey)
-    if (nextId === id) return this.#replace(group, before, after, weight, undo)
-    this.#add(group, before, -weight, undo)
+    if (nextId === id) {
+      if (this.stateful.length > 0) this.#replace(this.#groupOf(k, id, step, touched, undo), before, after, weight, undo)
+      return
+    }
+    this.#add(this.#groupOf(k, id, step, touched, undo), before, -weight, undo)
     this.#add(this.#groupOf(nextKey, nextId, step, touched, undo), after, weight, undo)
   }
 
