@@ -12,6 +12,14 @@ import { items, teams, type Item, type Team } from './scenario'
 // −old and +new arrive together: one lookup and one comparison with the row held instead of emptying the
 // key and filling it again, and no second comparison at the end of the step.
 
+/** A deterministic stream of integers below `n` (a linear congruential generator from `seed`). */
+function seeded(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
+}
+
 const item = (id: number, g: number): Item => ({ id, g, v: id, tag: 'a' })
 const team = (id: number, name: string): Team => ({ id, name, size: 1 })
 
@@ -187,11 +195,7 @@ describe('a group-by fused into a join takes an update of a joined row as one', 
     expect(labels(fused).filter((l) => l.endsWith('→groupBy'))).toHaveLength(2)
     expect(labels(unfused).filter((l) => l.endsWith('→groupBy'))).toHaveLength(0)
 
-    let seed = 7
-    const next = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31
-      return seed % n
-    }
+    const next = seeded(7)
     const tags = ['a', 'b', 'c']
     const names = ['core', 'ui', 'core', 'docs']
     const steps: ((tx: Parameters<Parameters<typeof fused.transact>[0]>[0]) => void)[] = [
@@ -237,7 +241,7 @@ describe('a group-by of counts alone takes an update that keeps its group as not
       if (name !== undefined) byName.set(name, (byName.get(name) ?? 0) + 1)
       byTag.set(i.tag, (byTag.get(i.tag) ?? 0) + 1)
     }
-    const rows = (m: Map<string, number>) => [...m].map(([key, n]) => ({ key, n })).sort((x, y) => x.key.localeCompare(y.key))
+    const rows = (m: Map<string, number>) => sorted([...m].map(([key, n]) => ({ key, n })))
     return { perName: rows(byName), perTag: rows(byTag) }
   }
   const sorted = (rows: readonly { key: string; n: number }[]) => [...rows].sort((x, y) => x.key.localeCompare(y.key))
@@ -251,11 +255,7 @@ describe('a group-by of counts alone takes an update that keeps its group as not
     const tags = ['a', 'b', 'c']
     store.transact((tx) => tx.insert(teams, [0, 1, 2, 3].map((id) => team(id, names[id]!))))
     store.transact((tx) => tx.insert(items, Array.from({ length: 24 }, (_, id) => ({ id, g: id % 4, v: id, tag: tags[id % 3]! }))))
-    let seed = 11
-    const next = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31
-      return seed % n
-    }
+    const next = seeded(11)
     for (let s = 0; s < 300; s++) {
       const id = next(24)
       const kind = next(4)
