@@ -9,9 +9,10 @@ import type { PeerEngine, PeerView, Unsupported, ViewId } from './peers/types'
 import type { Machine, SizeResults } from './report'
 import { MEASURED_UPDATES, TIMED_BATCHES, WARMUP_BATCHES, WARMUP_UPDATES } from './run'
 import type { CaseResult } from './run'
+import { insertDataset } from './schema'
 import type { Dataset } from './schema'
 import { ScratchDb } from './scratch'
-import { editsFor } from './stream'
+import { applyEdit, editsFor } from './stream'
 import type { Edit } from './stream'
 import { verifyRows } from './verify'
 import { CASES } from './views'
@@ -86,7 +87,24 @@ interface Row {
   /** The result was checked and equal to the from-scratch result every time. */
   readonly correct: boolean
   readonly scratchBuildMs: number
+  /** On a peer's row: its single-row median and stepping's, measured in turns on the same edits (`pairWithStepping`). */
+  readonly paired: Paired | undefined
 }
+
+/** A peer's and stepping's single-row update medians (µs), timed in turns on the same edits. */
+interface Paired {
+  readonly steppingUs: number
+  readonly peerUs: number
+  /** Timed updates per engine. */
+  readonly updates: number
+}
+
+/**
+ * Edits per turn in the paired phase: stepping runs a block edit by edit, then the peer the same block
+ * (the next block the peer first), so that both meet the machine in the same state; drift between the
+ * two engines' own phases, minutes apart, moved the ratios by a third between runs.
+ */
+const PAIR_BLOCK = 500
 
 /** The peers (and stepping's rows beside them) at one size. */
 export interface PeerSize {
@@ -115,6 +133,7 @@ function blankRow(engine: string, view: ViewId, scratchBuildMs: number): Row {
     shortened: [],
     correct: false,
     scratchBuildMs,
+    paired: undefined,
   }
 }
 
@@ -176,7 +195,8 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
     return { ...blank, buildMs, heapBytes, problems, capped, correct: problems.length === 0 }
   }
 
-  const total = o.warmupUpdates + o.measuredUpdates + o.batchSize / 10 + (o.warmupBatches + o.batches) * o.batchSize
+  // The paired phase's warm-up and timed updates come last, after the batches.
+  const total = 2 * (o.warmupUpdates + o.measuredUpdates) + o.batchSize / 10 + (o.warmupBatches + o.batches) * o.batchSize
   const edits = editsFor(data, seed, c.reads, total)
   const capped: string[] = []
   const shortened: string[] = []
@@ -242,9 +262,18 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
         }
       }
     }
+    // Paired only where the peer ran every timed update within its cap: a block is not cut short.
+    let paired: Paired | undefined
+    if (problems.length === 0 && samples.length === o.measuredUpdates) {
+      const turns = await pairWithStepping(c, data, peer, edits, next, db, o)
+      next = turns.next
+      paired = turns.paired
+      if (turns.shortened !== undefined) shortened.push(turns.shortened)
+    }
     verify('after the change stream')
     return {
       ...blank,
+      paired,
       buildMs,
       heapBytes,
       updateMedianUs: median(samples) * 1000,
@@ -259,8 +288,82 @@ async function runPeer(engine: PeerEngine, c: BenchCase, data: Dataset, o: PeerO
       correct: problems.length === 0,
     }
   } catch (e) {
+    if (e instanceof SteppingMismatch) throw e
     return { ...blank, buildMs, heapBytes, problems: [`error after ${next} changes: ${message(e)}`, ...problems], capped, shortened }
   }
+}
+
+/** stepping's own store in the paired phase differs from the from-scratch result: a bug of stepping's, not the peer's. */
+class SteppingMismatch extends Error {}
+
+/**
+ * The paired phase: a fresh stepping store on the same view, brought to the peer's point in the change
+ * stream (the build, then edits `0..from` in one transaction), warmed with single-row transactions that
+ * the peer also runs (untimed), then both timed in turns of PAIR_BLOCK edits. Capped like a phase of the
+ * peer's: it stops once it has run `phaseCapMs` (the warm-up, then the turns), after a whole turn, which
+ * is short for a peer that ran its timed updates within the same cap.
+ */
+async function pairWithStepping(
+  c: BenchCase,
+  data: Dataset,
+  peer: PeerView,
+  edits: readonly Edit[],
+  from: number,
+  db: ScratchDb,
+  o: PeerOptions,
+): Promise<{ paired: Paired | undefined; next: number; shortened: string | undefined }> {
+  const store = c.createStore()
+  store.transact((tx) => insertDataset(tx, data, c.reads))
+  store.transact((tx) => {
+    for (let i = 0; i < from; i++) applyEdit(tx, edits[i]!)
+  })
+  let next = from
+  let shortened: string | undefined
+  let phase = now()
+  for (let i = 0; i < o.warmupUpdates; i++) {
+    const e = edits[next++]!
+    store.transact((tx) => applyEdit(tx, e))
+    await step(peer, [e])
+    db.apply(e)
+    if (now() - phase > o.phaseCapMs) {
+      shortened = `paired warm-up stopped after ${i + 1} updates`
+      break
+    }
+  }
+  const mine: number[] = []
+  const theirs: number[] = []
+  phase = now()
+  for (let turn = 0; mine.length < o.measuredUpdates; turn++) {
+    const block = edits.slice(next, next + Math.min(PAIR_BLOCK, o.measuredUpdates - mine.length))
+    next += block.length
+    const runStepping = (): void => {
+      for (const e of block) {
+        const t = now()
+        store.transact((tx) => applyEdit(tx, e))
+        mine.push(now() - t)
+      }
+    }
+    if (turn % 2 === 0) runStepping()
+    for (const e of block) {
+      const t = now()
+      const pending = peer.apply([e])
+      if (pending !== undefined) await pending
+      theirs.push(now() - t)
+    }
+    if (turn % 2 === 1) runStepping()
+    for (const e of block) db.apply(e)
+    if (now() - phase > o.phaseCapMs && mine.length < o.measuredUpdates) {
+      shortened = `${mine.length} paired updates (${o.phaseCapMs / 1000} s cap)`
+      break
+    }
+  }
+  try {
+    c.verify(store, db)
+  } catch (e) {
+    throw new SteppingMismatch(`paired phase: ${message(e)}`)
+  }
+  const paired = mine.length > 0 ? { steppingUs: median(mine) * 1000, peerUs: median(theirs) * 1000, updates: mine.length } : undefined
+  return { paired, next, shortened }
 }
 
 function steppingRow(r: CaseResult, batches: number): Row {
@@ -369,6 +472,17 @@ function best(rows: readonly Row[], f: (r: Row) => number, lowest = true): numbe
   return lowest ? Math.min(Infinity, ...xs) : Math.max(-Infinity, ...xs)
 }
 
+/** The peer with the lowest paired ratio (its median ÷ stepping's, taken in turns) on a view, if any was paired. */
+function closestPaired(size: PeerSize, view: ViewId): { engine: string; paired: Paired; ratio: number } | undefined {
+  let closest: { engine: string; paired: Paired; ratio: number } | undefined
+  for (const p of peersOf(size, view)) {
+    if (p.paired === undefined) continue
+    const ratio = p.paired.peerUs / p.paired.steppingUs
+    if (closest === undefined || ratio < closest.ratio) closest = { engine: p.engine, paired: p.paired, ratio }
+  }
+  return closest
+}
+
 /** stepping against the peers on one view, each ratio oriented as the targets read it. */
 function ratios(size: PeerSize, r: Row): { update: number; build: number; batch: number; heap: number } {
   const peers = peersOf(size, r.view)
@@ -392,12 +506,13 @@ function table(sizes: readonly PeerSize[]): string {
     'batch median ms',
     'heap MB',
     'update: best peer ÷ stepping',
+    'update in turns: peer µs ÷ stepping µs',
     'build: best peer ÷ stepping',
     'batch: stepping ÷ best peer',
     'heap: stepping ÷ leanest peer',
     'result',
   ]
-  const lines = [header, ['---:', '---', '---', ...header.slice(3, 13).map(() => '---:'), '---']]
+  const lines = [header, ['---:', '---', '---', ...header.slice(3, 14).map(() => '---:'), '---']]
   for (const size of sizes) {
     for (const r of size.rows) {
       const ratio = r.engine === 'stepping' ? ratios(size, r) : undefined
@@ -414,6 +529,7 @@ function table(sizes: readonly PeerSize[]): string {
         num(r.batchMedianMs),
         mb(r.heapBytes),
         ratio === undefined ? '' : times(ratio.update),
+        pairedCell(size, r),
         ratio === undefined ? '' : times(ratio.build),
         ratio === undefined ? '' : times(ratio.batch),
         ratio === undefined ? '' : times(ratio.heap),
@@ -422,6 +538,12 @@ function table(sizes: readonly PeerSize[]): string {
     }
   }
   return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n')
+}
+
+/** A peer's paired medians and their ratio; on stepping's row, the lowest ratio among the peers. */
+function pairedCell(size: PeerSize, r: Row): string {
+  if (r.engine === 'stepping') return times(closestPaired(size, r.view)?.ratio ?? NaN)
+  return r.paired === undefined ? '' : `${num(r.paired.peerUs)} ÷ ${num(r.paired.steppingUs)} = ${times(r.paired.peerUs / r.paired.steppingUs)}`
 }
 
 /** Every target, per size: met or missed, and by how much. */
@@ -449,6 +571,15 @@ function targets(sizes: readonly PeerSize[]): string {
         stepping.filter((r) => r.updateP99Us > TARGET.p99Us).map((r) => `${r.view} (${num(r.updateP99Us)} µs, ${times(r.updateP99Us / TARGET.p99Us)} over)`),
       )
       judge(`single-row update median ≥ ${TARGET.vsPeer}× faster than the best peer`, vsPeer((r) => r.updateMedianUs, 'µs'))
+      judge(
+        `the same, timed in turns on the same edits`,
+        stepping.flatMap((r) => {
+          const closest = closestPaired(size, r.view)
+          if (closest === undefined || closest.ratio >= TARGET.vsPeer) return []
+          const { engine, paired, ratio } = closest
+          return [`${r.view} (${times(ratio)}: stepping ${num(paired.steppingUs)} µs, ${engine} ${num(paired.peerUs)} µs)`]
+        }),
+      )
       judge(
         `initial build within ${TARGET.buildVsScratch}× of the from-scratch recompute (scratch build ms)`,
         stepping
@@ -563,6 +694,17 @@ exactly the changes it was given (verify.ts); **result** says ✓ or ✗ with th
 columns (on stepping's rows) only count peers whose result checked out: update median and build time are
 best peer ÷ stepping (above 1× stepping is faster), batch throughput is stepping ÷ best peer (above 1×
 stepping is faster), heap is stepping ÷ leanest peer (at most 1× stepping is leaner).
+
+**update in turns** is a second reading of the single-row update, taken so that the machine's drift
+falls on both engines alike: the two engines' own phases above run minutes apart, and their ratio moved
+by a third between runs of this benchmark. After a peer's batches (where it ran all its timed updates
+within the cap, and its result so far checked out), a fresh stepping store of the same view is built and
+brought to the same point of the change stream in one transaction; both then run the next
+${grouped(WARMUP_UPDATES)} changes as single-row updates, untimed, and the ${grouped(MEASURED_UPDATES)} after them timed, in turns
+of ${PAIR_BLOCK} changes (stepping first in one turn, the peer first in the next), each engine its own
+single-row updates on the same changes. The cell is the peer's median ÷ stepping's (above 1× stepping is
+faster); on stepping's row, the lowest of those. stepping's store is checked against the from-scratch result
+after it (a mismatch stops the benchmark), the peer's with the rest of its stream.
 
 ${table(sizes)}
 
