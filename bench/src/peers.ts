@@ -95,8 +95,6 @@ interface Row {
 interface Paired {
   readonly steppingUs: number
   readonly peerUs: number
-  /** Timed updates per engine. */
-  readonly updates: number
 }
 
 /**
@@ -362,7 +360,7 @@ async function pairWithStepping(
   } catch (e) {
     throw new SteppingMismatch(`paired phase: ${message(e)}`)
   }
-  const paired = mine.length > 0 ? { steppingUs: median(mine) * 1000, peerUs: median(theirs) * 1000, updates: mine.length } : undefined
+  const paired = mine.length > 0 ? { steppingUs: median(mine) * 1000, peerUs: median(theirs) * 1000 } : undefined
   return { paired, next, shortened }
 }
 
