@@ -125,7 +125,7 @@ export function runCase(c: BenchCase, data: Dataset, opts: RunOptions): CaseResu
   }
   // No full GC between the warm-up and the timed transactions (the one after the build comes before the
   // warm-up): a full GC gives pages back to the OS, and here each first touch of one afterwards costs
-  // ~17 µs, so the first thousands of timed transactions measured the page faults (see performance.md).
+  // ~17 µs, so the first thousands of timed transactions measured the page faults (see docs/performance-log.md).
   const samples: number[] = new Array(measured.length)
   for (let i = 0; i < measured.length; i++) {
     const e = measured[i]!

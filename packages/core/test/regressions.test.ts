@@ -104,7 +104,7 @@ describe('limit', () => {
 })
 
 describe('changes handed out', () => {
-  // The engine makes its changes with a constructor (docs/performance.md, "What we tried"); what
+  // The engine makes its changes with a constructor (docs/performance-log.md, "What we tried"); what
   // subscribers and storage get must still serialize like object literals, Dates and all.
   test('are plain objects that superjson round-trips, in view and collection diffs', () => {
     interface Event {
