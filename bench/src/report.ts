@@ -229,6 +229,7 @@ npm run bench:engine -- --rounds=5   # stepping's rounds per view (default 3 up 
 npm run bench:engine -- --no-peers   # stepping alone; keeps the peers section below as it was
 npm run bench:engine -- --quick      # N = 10,000, fewer samples, one round; prints only, leaves this file alone
 npm run bench:cold                   # each view in a fresh process that builds first (the cold section below)
+npm run bench:history                # the targets judged on medians over the last 5 runs (the across-runs section below)
 \`\`\`
 
 The workload is deterministic (seeded PRNG): the same data and change stream on every run.
@@ -251,7 +252,7 @@ ${peers === undefined ? '' : `\n${peers}\n`}`
  * The sections of RESULTS.md kept between `<!-- bench:NAME -->` markers: the other bench scripts', and the
  * peers' when main.ts runs without them.
  */
-const SECTIONS = ['peers', 'cold', 'react', 'storage', 'idb', 'sync', 'dashboard']
+const SECTIONS = ['peers', 'history', 'cold', 'react', 'storage', 'idb', 'sync', 'dashboard']
 
 /** Writes RESULTS.md, keeping the marked sections `markdown` does not bring a new version of. */
 export function writeResults(path: string, markdown: string): void {
@@ -264,12 +265,18 @@ export function writeResults(path: string, markdown: string): void {
 
 /**
  * Replaces the section `name` of bench/RESULTS.md (between `<!-- bench:name -->` and
- * `<!-- /bench:name -->`; `body` is what goes between them) or appends it, leaving the rest alone.
+ * `<!-- /bench:name -->`; `body` is what goes between them) or adds it: right after the section `after`
+ * when given and present, else at the end. The rest is left alone.
  */
-export function writeSection(name: string, body: string): void {
+export function writeSection(name: string, body: string, after?: string): void {
   const path = new URL('../RESULTS.md', import.meta.url)
   const section = `<!-- bench:${name} -->\n${body.trim()}\n<!-- /bench:${name} -->`
   const current = existsSync(path) ? readFileSync(path, 'utf8') : ''
   const marked = new RegExp(`<!-- bench:${name} -->[\\s\\S]*<!-- /bench:${name} -->`)
-  writeFileSync(path, marked.test(current) ? current.replace(marked, () => section) : `${current.trimEnd()}\n\n${section}\n`)
+  const anchor = after === undefined ? -1 : current.indexOf(`<!-- /bench:${after} -->`)
+  if (marked.test(current)) writeFileSync(path, current.replace(marked, () => section))
+  else if (anchor >= 0) {
+    const at = anchor + `<!-- /bench:${after} -->`.length
+    writeFileSync(path, `${current.slice(0, at)}\n\n${section}${current.slice(at)}`)
+  } else writeFileSync(path, `${current.trimEnd()}\n\n${section}\n`)
 }
