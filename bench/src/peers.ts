@@ -17,6 +17,7 @@ import type { Edit } from './stream'
 import { verifyRows } from './verify'
 import { CASES } from './views'
 import type { BenchCase } from './views'
+import { TARGET } from './targets'
 
 const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url))
 const PEERS: readonly PeerEngine[] = [dbIvm, d2ts, tanstackDb]
@@ -42,9 +43,6 @@ interface PeerOptions {
   /** Each phase (warm-up, timed updates, batches) stops once it has run this long; what ran is reported. */
   readonly phaseCapMs: number
 }
-
-/** The targets for stepping. */
-const TARGET = { medianUs: 5, p99Us: 100, vsPeer: 3, buildVsScratch: 3, batchPerSec: 500_000, scaling: 1.5 }
 
 function peerOptions(n: number, quick: boolean): PeerOptions {
   if (quick) return { warmupUpdates: 300, measuredUpdates: 300, batchSize: 1_000, warmupBatches: 1, batches: 2, buildCapMs: BUILD_CAP_MS, phaseCapMs: 5_000 }
