@@ -9,53 +9,61 @@ const NO_PENDING: readonly never[] = Object.freeze([])
 /** Up to this many row keys, an index key's rows are held in a flat array that lookups scan. */
 const FEW = 8
 
+/** `GroupRows.#id` while the rows are id/slot pairs in an array, or a keyed set: no key id is a symbol. */
+const FEW_PAIRS: unique symbol = Symbol('few')
+const MANY: unique symbol = Symbol('many')
+
 /**
  * The rows of one index key, with the same identity rules as `KeyedZSet`. Most index keys hold one row
  * (an arrangement by a primary key holds nothing else) or a handful (the comments of an issue), so one
  * row is held as a bare slot, up to `FEW` as id/slot pairs in one array, and a map is made only past
  * that: a map per index key was most of an arrangement's memory and build time. The three cases share one
- * field, told apart by type (a bare row is never an array: see `isBare`).
+ * field, told apart by `#id` rather than by the held value's type: asking a bare row `instanceof` reads
+ * the row's memory, a cache miss a build paid once per index key for nothing (docs/performance-log.md).
  */
 export class GroupRows<T> {
   /** Sum of all weights (what semi and anti joins test). */
   weight = 0
-  /** The row key id of the one slot, while there is one. */
-  #id: KeyId = null
+  /** The row key id of the one slot, while there is one; `FEW_PAIRS` or `MANY` while there are more. */
+  #id: KeyId | typeof FEW_PAIRS | typeof MANY = null
   /** One slot, or row key ids and their slots alternating (`[id, slot, id, slot, …]`), or a keyed set. */
   #rows: Slot<T> | (KeyId | Slot<T>)[] | KeyedZSet<T> | undefined
 
   /** Number of row keys held. */
   get size(): number {
-    const rows = this.#rows
-    return rows instanceof KeyedZSet ? rows.size : Array.isArray(rows) ? rows.length / 2 : rows === undefined ? 0 : 1
+    const id = this.#id
+    if (id === FEW_PAIRS) return (this.#rows as (KeyId | Slot<T>)[]).length / 2
+    if (id === MANY) return (this.#rows as KeyedZSet<T>).size
+    return this.#rows === undefined ? 0 : 1
   }
 
   /** Calls `fn` with every distinct row and its key and weight. */
   each(fn: (key: Key, row: T, weight: number) => void): void {
-    const rows = this.#rows
-    if (rows instanceof KeyedZSet) rows.slots.forEach((slot, id) => eachSlotRow(id, slot, fn))
-    else if (Array.isArray(rows)) for (let i = 0; i < rows.length; i += 2) eachSlotRow(rows[i] as KeyId, rows[i + 1] as Slot<T>, fn)
-    else if (rows !== undefined) eachSlotRow(this.#id, rows, fn)
+    const id = this.#id
+    if (id === FEW_PAIRS) {
+      const rows = this.#rows as (KeyId | Slot<T>)[]
+      for (let i = 0; i < rows.length; i += 2) eachSlotRow(rows[i] as KeyId, rows[i + 1] as Slot<T>, fn)
+    } else if (id === MANY) (this.#rows as KeyedZSet<T>).slots.forEach((slot, rowId) => eachSlotRow(rowId, slot, fn))
+    else if (this.#rows !== undefined) eachSlotRow(id, this.#rows as Slot<T>, fn)
   }
 
   add(key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
     if (undo.active) undo.field(this, 'weight', this.weight)
     this.weight += weight
-    const rows = this.#rows
-    if (rows instanceof KeyedZSet) return rows.add(key, id, row, weight, undo)
-    if (Array.isArray(rows)) return this.#addFew(rows, key, id, row, weight, undo)
-    if (rows !== undefined && this.#id !== id) {
+    const heldId = this.#id
+    if (heldId === MANY) return (this.#rows as KeyedZSet<T>).add(key, id, row, weight, undo)
+    if (heldId === FEW_PAIRS) return this.#addFew(this.#rows as (KeyId | Slot<T>)[], key, id, row, weight, undo)
+    const rows = this.#rows as Slot<T> | undefined
+    if (rows !== undefined && heldId !== id) {
       const few: (KeyId | Slot<T>)[] = new Array(2)
-      few[0] = this.#id
+      few[0] = heldId
       few[1] = rows
-      this.#rows = few
-      if (undo.active) undo.record(() => (this.#rows = rows))
+      this.#hold(FEW_PAIRS, few, undo)
       return this.#addFew(few, key, id, row, weight, undo)
     }
     if (undo.active) {
       if (rows !== undefined) saveSlot(rows, undo)
       // The id too: a slot emptied earlier in the step leaves the old id behind, and a new key takes its place.
-      const heldId = this.#id
       undo.record(() => {
         this.#rows = rows
         this.#id = heldId
@@ -73,16 +81,17 @@ export class GroupRows<T> {
    */
   replace(key: Key, id: KeyId, old: T, next: T, undo: UndoLog): boolean {
     if (!isBare(key, id, next, 1)) return false
-    const rows = this.#rows
-    if (rows instanceof KeyedZSet) {
-      const slots = rows.slots
+    const heldId = this.#id
+    if (heldId === MANY) {
+      const slots = (this.#rows as KeyedZSet<T>).slots
       const held = slots.get(id)
       if (!holds(held, old)) return false
       if (undo.active) undo.entry(slots, id, held)
       slots.set(id, next)
       return true
     }
-    if (Array.isArray(rows)) {
+    if (heldId === FEW_PAIRS) {
+      const rows = this.#rows as (KeyId | Slot<T>)[]
       for (let i = 0; i < rows.length; i += 2) {
         if (rows[i] !== id) continue
         const held = rows[i + 1] as Slot<T>
@@ -93,7 +102,8 @@ export class GroupRows<T> {
       }
       return false
     }
-    if (this.#id !== id || !holds(rows, old)) return false
+    const rows = this.#rows as Slot<T> | undefined
+    if (heldId !== id || !holds(rows, old)) return false
     if (undo.active) undo.field(this, 'bare', rows)
     this.#rows = next
     return true
@@ -106,6 +116,20 @@ export class GroupRows<T> {
 
   set bare(slot: Slot<T> | undefined) {
     this.#rows = slot
+  }
+
+  /** Holds `rows`, of the kind `tag` says, recording how to put back what was held. */
+  #hold(tag: typeof FEW_PAIRS | typeof MANY, rows: (KeyId | Slot<T>)[] | KeyedZSet<T>, undo: UndoLog): void {
+    if (undo.active) {
+      const heldId = this.#id
+      const held = this.#rows
+      undo.record(() => {
+        this.#id = heldId
+        this.#rows = held
+      })
+    }
+    this.#id = tag
+    this.#rows = rows
   }
 
   #addFew(few: (KeyId | Slot<T>)[], key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): void {
@@ -129,15 +153,13 @@ export class GroupRows<T> {
       for (let i = 0; i < few.length; i++) next[i] = few[i]!
       next[few.length] = id
       next[few.length + 1] = addToSlot(undefined, key, id, row, weight)!
-      this.#rows = next
-      if (undo.active) undo.record(() => (this.#rows = few))
+      this.#hold(FEW_PAIRS, next, undo)
       return
     }
     const many = new KeyedZSet<T>()
     for (let i = 0; i < few.length; i += 2) many.slots.set(few[i] as KeyId, few[i + 1] as Slot<T>)
     many.weight = this.weight - weight
-    this.#rows = many
-    if (undo.active) undo.record(() => (this.#rows = few))
+    this.#hold(MANY, many, undo)
     many.add(key, id, row, weight, undo)
   }
 }
