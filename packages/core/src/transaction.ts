@@ -3,7 +3,7 @@ import { DuplicateKeyError, InvalidRowError, MissingKeyError, UsageError } from 
 import { isKey, keyId, type Key, type KeyId } from './key'
 import type { Collection, Source } from './relation'
 import type { Table } from './store'
-import { change, deepEqual, type Change, type Delta } from './zset'
+import { bulkChange, change, deepEqual, type Change, type Delta } from './zset'
 
 /** A key the transaction changed: its committed row and the row the transaction leaves. */
 class PendingRow {
@@ -248,11 +248,10 @@ class FreshTable {
    * Drops the deleted rows' slots; returns every row as an insert. Into an array of the final size, by
    * `forEach`: `Array.from` over the map's iterator grows its array and makes a result object per row.
    *
-   * The changes are object literals, where the engine's others are constructed (see `change`): this is
-   * the one place every change made lives to its step's end, a build's, so V8 pretenuring this site (it
-   * allocates them in the old generation once a scavenge finds most of them alive) is what should happen.
-   * Constructed, each was copied by every scavenge of the build until promoted: Q4's build at N = 100k
-   * spent ~220 of ~620 ms in scavenges, ~80 with literals (docs/performance-log.md).
+   * The changes are `bulkChange`s whatever their number: a fresh table is a collection's first load,
+   * large as a rule, and every change of it lives to its step's end. Constructed, each was copied by
+   * every scavenge of the build until promoted: Q4's build at N = 100k spent ~220 of ~620 ms in
+   * scavenges, ~80 with literals (docs/performance-log.md).
    */
   close(source: Source): Change<unknown>[] {
     const rows = this.rows
@@ -261,7 +260,7 @@ class FreshTable {
     const out: Change<unknown>[] = new Array(rows.size)
     let i = 0
     rows.forEach((row) => {
-      out[i++] = { key: key(row), row, weight: 1 }
+      out[i++] = bulkChange(key(row), row, 1)
     })
     return out
   }

@@ -13,14 +13,15 @@ export interface Change<T> {
 }
 
 /**
- * A change as the engine makes one: constructed, never an object literal. V8 pretenures an object or
- * array literal's allocation site for good once a scavenge finds most of what it allocated still alive,
- * and a large step (the build: every change of a load alive until the step ends) always does that. From
- * then on each change made there would be allocated in the old generation, die there (collected only
- * by full GCs) and keep the young rows it points to alive through scavenges: a user rename fanning out
- * to 100 joined rows took twice as long. Objects made by a constructor have no allocation site. This one
- * is a function whose prototype is `Object.prototype`, so what it makes is a plain object like a
- * literal's, which serializers that walk only plain objects (superjson) and `structuredClone` treat alike.
+ * A change as the engine makes one in a step below `BULK_STEP`: constructed, not an object literal.
+ * V8 pretenures an object or array literal's allocation site for good once a scavenge finds most of
+ * what it allocated still alive, and a large step (the build: every change of a load alive until the
+ * step ends) always does that. From then on each change made there would be allocated in the old
+ * generation, die there (collected only by full GCs) and keep the young rows it points to alive through
+ * scavenges: a user rename fanning out to 100 joined rows took twice as long. Objects made by a
+ * constructor have no allocation site. This one is a function whose prototype is `Object.prototype`, so
+ * what it makes is a plain object like a literal's, which serializers that walk only plain objects
+ * (superjson) and `structuredClone` treat alike.
  */
 function PlainChange(this: { key: Key; row: unknown; weight: number }, key: Key, row: unknown, weight: number): void {
   this.key = key
@@ -32,6 +33,22 @@ const ChangeRecord = PlainChange as unknown as new <T>(key: Key, row: T, weight:
 
 /** A new change (see `PlainChange`). */
 export const change = <T>(key: Key, row: T, weight: number): Change<T> => new ChangeRecord(key, row, weight)
+
+/**
+ * A step's input size from which operators make their changes with `bulkChange`. A batch of 1,000 edits
+ * stays below it; a build of a 100k-row collection is far above.
+ */
+export const BULK_STEP = 16_384
+
+/**
+ * A new change in a step of `BULK_STEP` or more input changes (a build): an object literal, the one
+ * allocation site of such changes. What `PlainChange` avoids is right here: every change of a build
+ * lives to its step's end, and made by the constructor each was copied by every scavenge of the build
+ * until promoted (Q4's build at N = 100k spent ~220 of ~620 ms in scavenges). V8 pretenures this site
+ * once a scavenge finds most of its changes alive. A fresh table's changes (`FreshTable.close`) come
+ * from here too; a single-row step reaches it only as the first insert into an empty collection.
+ */
+export const bulkChange = <T>(key: Key, row: T, weight: number): Change<T> => ({ key, row, weight })
 
 const PAIR: unknown[] = [undefined, undefined]
 

@@ -1,6 +1,6 @@
 import { CountAggregate, type Aggregate, type AggregateState } from '../aggregates'
 import { keyId, type Key, type KeyId } from '../key'
-import { change, type Change, type Delta } from '../zset'
+import { BULK_STEP, bulkChange, change, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
 import { DROPPED } from './join'
 import { BaseOperator, type Operator } from './operator'
@@ -158,13 +158,14 @@ export class GroupByOperator extends BaseOperator {
     const { groups } = this
     const touched = this.#touched
     const out: Change<unknown>[] = []
+    const make = touched.length >= BULK_STEP ? bulkChange : change
     for (const group of touched) {
       const before = group.before
       const after = group.count > 0 ? this.#row(group) : undefined
       group.before = undefined
       if (before && after && this.#sameAggregates(before, after)) continue
-      if (before) out.push(change(group.key, before, -1))
-      if (after) out.push(change(group.key, after, 1))
+      if (before) out.push(make(group.key, before, -1))
+      if (after) out.push(make(group.key, after, 1))
       if (undo.active) undo.field(group, 'row', before)
       group.row = after
       if (group.count <= 0) {

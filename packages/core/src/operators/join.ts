@@ -1,6 +1,6 @@
 import type { Key, KeyId } from '../key'
 import type { Plan } from '../relation'
-import { change, pairOf, type Change, type Delta } from '../zset'
+import { BULK_STEP, bulkChange, change, pairOf, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
 import { isUpdate, type Arrangement } from './arrangement'
 import type { GroupByOperator } from './group-by'
@@ -60,6 +60,7 @@ export class JoinOperator extends BaseOperator {
     const into = this.into
     const { pending: da, pendingIds: daIds } = this.left
     const { pending: db, pendingIds: dbIds } = this.right
+    const make = da.length + db.length >= BULK_STEP ? bulkChange : change
     // An empty side (the build, when both inputs arrive in one step) has nothing to look up.
     if (this.right.groups.size > 0)
       for (let i = 0; i < da.length; i++) {
@@ -75,10 +76,10 @@ export class JoinOperator extends BaseOperator {
             group.each((_, row, weight) => into.absorbUpdate(staged(stages, a.row, row), staged(stages, to.row, row), weight, undo))
           else
             group.each((bKey, row, weight) => {
-              emit(out, stages, into, undo, a.key, a.row, bKey, row, -weight)
-              emit(out, stages, into, undo, to.key, to.row, bKey, row, weight)
+              emit(out, stages, into, undo, make, a.key, a.row, bKey, row, -weight)
+              emit(out, stages, into, undo, make, to.key, to.row, bKey, row, weight)
             })
-        } else group.each((bKey, row, weight) => emit(out, stages, into, undo, a.key, a.row, bKey, row, a.weight * weight))
+        } else group.each((bKey, row, weight) => emit(out, stages, into, undo, make, a.key, a.row, bKey, row, a.weight * weight))
       }
     if (this.left.groups.size > 0)
       for (let i = 0; i < db.length; i++) {
@@ -92,10 +93,10 @@ export class JoinOperator extends BaseOperator {
             group.each((_, row, weight) => into.absorbUpdate(staged(stages, row, b.row), staged(stages, row, to.row), weight, undo))
           else
             group.each((aKey, row, weight) => {
-              emit(out, stages, into, undo, aKey, row, b.key, b.row, -weight)
-              emit(out, stages, into, undo, aKey, row, to.key, to.row, weight)
+              emit(out, stages, into, undo, make, aKey, row, b.key, b.row, -weight)
+              emit(out, stages, into, undo, make, aKey, row, to.key, to.row, weight)
             })
-        } else group.each((aKey, row, weight) => emit(out, stages, into, undo, aKey, row, b.key, b.row, weight * b.weight))
+        } else group.each((aKey, row, weight) => emit(out, stages, into, undo, make, aKey, row, b.key, b.row, weight * b.weight))
       }
     if (da.length > 0 && db.length > 0) {
       const { first, next } = chainPending(dbIds)
@@ -105,7 +106,7 @@ export class JoinOperator extends BaseOperator {
         const a = da[i]!
         for (let j = first.get(indexId) ?? -1; j >= 0; j = next[j]!) {
           const b = db[j]!
-          emit(out, stages, into, undo, a.key, a.row, b.key, b.row, a.weight * b.weight)
+          emit(out, stages, into, undo, make, a.key, a.row, b.key, b.row, a.weight * b.weight)
         }
       }
     }
@@ -143,13 +144,14 @@ export class GroupingJoinOperator extends JoinOperator {
 
 /**
  * Hands one joined pair, through the fused stages (nothing when a filter drops it), to the fused
- * group-by, or adds its change to `out`.
+ * group-by, or adds its change to `out`, made by `make` (`bulkChange` in a large step).
  */
 function emit(
   out: Change<unknown>[],
   stages: readonly Stage[],
   into: GroupByOperator | undefined,
   undo: UndoLog,
+  make: typeof change,
   aKey: Key,
   a: unknown,
   bKey: Key,
@@ -162,7 +164,7 @@ function emit(
     return
   }
   if (stages.length === 0) {
-    out.push(change(pairOf(aKey, bKey), pairOf(a, b), weight))
+    out.push(make(pairOf(aKey, bKey), pairOf(a, b), weight))
     return
   }
   let row: unknown = pairOf(a, b)
@@ -177,7 +179,7 @@ function emit(
       if (stage.key !== undefined) key = stage.key(row)
     }
   }
-  out.push(change(key === undefined ? pairOf(aKey, bKey) : key, row, weight))
+  out.push(make(key === undefined ? pairOf(aKey, bKey) : key, row, weight))
 }
 
 /** What `staged` returns for a pair a fused filter drops. */

@@ -1,5 +1,5 @@
 import type { Key } from '../key'
-import { change, pairOf, type Change, type Delta } from '../zset'
+import { BULK_STEP, bulkChange, change, pairOf, type Change, type Delta } from '../zset'
 import { BaseOperator, type Operator } from './operator'
 
 /**
@@ -20,10 +20,11 @@ export class MapOperator extends BaseOperator {
   step([delta]: readonly Delta<unknown>[]): Delta<unknown> {
     const { fn, key } = this
     const out: Change<unknown>[] = new Array(delta!.length)
+    const make = delta!.length >= BULK_STEP ? bulkChange : change
     let i = 0
     for (const c of delta!) {
       const row = fn(c.row)
-      out[i++] = change(key ? key(row) : c.key, row, c.weight)
+      out[i++] = make(key ? key(row) : c.key, row, c.weight)
     }
     return out
   }
