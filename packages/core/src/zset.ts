@@ -50,6 +50,9 @@ export const BULK_STEP = 16_384
  */
 export const bulkChange = <T>(key: Key, row: T, weight: number): Change<T> => ({ key, row, weight })
 
+/** How a step with `size` input changes makes its changes: `bulkChange` from `BULK_STEP` on, else `change`. */
+export const changeMaker = (size: number): typeof change => (size >= BULK_STEP ? bulkChange : change)
+
 const PAIR: unknown[] = [undefined, undefined]
 
 /** `[a, b]`, made as a copy of a template rather than by an array literal (see `PlainChange`). */

@@ -1,6 +1,6 @@
 import { CountAggregate, type Aggregate, type AggregateState } from '../aggregates'
 import { keyId, type Key, type KeyId } from '../key'
-import { BULK_STEP, bulkChange, change, type Change, type Delta } from '../zset'
+import { changeMaker, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
 import { DROPPED } from './join'
 import { BaseOperator, type Operator } from './operator'
@@ -158,7 +158,7 @@ export class GroupByOperator extends BaseOperator {
     const { groups } = this
     const touched = this.#touched
     const out: Change<unknown>[] = []
-    const make = touched.length >= BULK_STEP ? bulkChange : change
+    const make = changeMaker(touched.length)
     for (const group of touched) {
       const before = group.before
       const after = group.count > 0 ? this.#row(group) : undefined

@@ -1,6 +1,6 @@
 import type { Key, KeyId } from '../key'
 import type { Plan } from '../relation'
-import { BULK_STEP, bulkChange, change, pairOf, type Change, type Delta } from '../zset'
+import { change, changeMaker, pairOf, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
 import { isUpdate, type Arrangement } from './arrangement'
 import type { GroupByOperator } from './group-by'
@@ -60,7 +60,7 @@ export class JoinOperator extends BaseOperator {
     const into = this.into
     const { pending: da, pendingIds: daIds } = this.left
     const { pending: db, pendingIds: dbIds } = this.right
-    const make = da.length + db.length >= BULK_STEP ? bulkChange : change
+    const make = changeMaker(da.length + db.length)
     // An empty side (the build, when both inputs arrive in one step) has nothing to look up.
     if (this.right.groups.size > 0)
       for (let i = 0; i < da.length; i++) {

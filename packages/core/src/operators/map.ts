@@ -1,5 +1,5 @@
 import type { Key } from '../key'
-import { BULK_STEP, bulkChange, change, pairOf, type Change, type Delta } from '../zset'
+import { change, changeMaker, pairOf, type Change, type Delta } from '../zset'
 import { BaseOperator, type Operator } from './operator'
 
 /**
@@ -20,7 +20,7 @@ export class MapOperator extends BaseOperator {
   step([delta]: readonly Delta<unknown>[]): Delta<unknown> {
     const { fn, key } = this
     const out: Change<unknown>[] = new Array(delta!.length)
-    const make = delta!.length >= BULK_STEP ? bulkChange : change
+    const make = changeMaker(delta!.length)
     let i = 0
     for (const c of delta!) {
       const row = fn(c.row)
