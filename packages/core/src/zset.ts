@@ -35,8 +35,9 @@ const ChangeRecord = PlainChange as unknown as new <T>(key: Key, row: T, weight:
 export const change = <T>(key: Key, row: T, weight: number): Change<T> => new ChangeRecord(key, row, weight)
 
 /**
- * A step's input size from which operators make their changes with `bulkChange`. A batch of 1,000 edits
- * stays below it; a build of a 100k-row collection is far above.
+ * The size of a step from which operators make their changes with `bulkChange`: its input changes (a
+ * join's, a map's), or the groups it touched (a group-by's). A batch of 1,000 edits stays below it; a
+ * build of a 100k-row collection is far above.
  */
 export const BULK_STEP = 16_384
 
@@ -50,7 +51,7 @@ export const BULK_STEP = 16_384
  */
 export const bulkChange = <T>(key: Key, row: T, weight: number): Change<T> => ({ key, row, weight })
 
-/** How a step with `size` input changes makes its changes: `bulkChange` from `BULK_STEP` on, else `change`. */
+/** How a step of `size` (see `BULK_STEP`) makes its changes: `bulkChange` from `BULK_STEP` on, else `change`. */
 export const changeMaker = (size: number): typeof change => (size >= BULK_STEP ? bulkChange : change)
 
 const PAIR: unknown[] = [undefined, undefined]
