@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { Arrangement } from '../src/operators/arrangement'
+import { Arrangement, eachHeld, weightOf } from '../src/operators/arrangement'
 import { InputOperator } from '../src/operators/input'
 import { JoinOperator } from '../src/operators/join'
 import { NO_UNDO, UndoLog } from '../src/undo'
@@ -128,6 +128,14 @@ describe('a view over a join, updated through it', () => {
   })
 })
 
+/** What `a` holds under index key `indexId`, as `key:tag×weight`. */
+function heldAt(a: Arrangement, indexId: number): string[] {
+  const out: string[] = []
+  const held = a.lookup(indexId)
+  if (held !== undefined) eachHeld(held, indexId, (key, row, weight) => out.push(`${String(key)}:${(row as Item).tag}×${weight}`))
+  return out
+}
+
 describe('an arrangement writes an update that keeps its index key in its slot', () => {
   // One index key holding one row (bare), three (the id/row array) and twelve (a keyed set past eight).
   for (const rowsPerKey of [1, 3, 12]) {
@@ -138,11 +146,7 @@ describe('an arrangement writes an update that keeps its index key in its slot',
       arranged.flush(NO_UNDO)
       return arranged
     }
-    const held = (a: Arrangement) => {
-      const out: string[] = []
-      a.lookup(0)?.each((key, row, weight) => out.push(`${String(key)}:${(row as Item).tag}×${weight}`))
-      return out
-    }
+    const held = (a: Arrangement) => heldAt(a, 0)
     const before = Array.from({ length: rowsPerKey }, (_, id) => `${id}:a×1`)
     const updated = (a: Arrangement, undo: UndoLog) => {
       const old = item(0, 0)
@@ -154,7 +158,7 @@ describe('an arrangement writes an update that keeps its index key in its slot',
       const a = arrangement()
       updated(a, NO_UNDO)
       expect(held(a)).toEqual(['0:b×1', ...before.slice(1)])
-      expect(a.lookup(0)?.weight).toBe(rowsPerKey)
+      expect(weightOf(a.lookup(0))).toBe(rowsPerKey)
     })
 
     test(`${rowsPerKey} row(s) under the index key: a rolled-back step puts the old row back`, () => {
@@ -163,7 +167,7 @@ describe('an arrangement writes an update that keeps its index key in its slot',
       updated(a, undo)
       undo.rollback()
       expect(held(a)).toEqual(before)
-      expect(a.lookup(0)?.weight).toBe(rowsPerKey)
+      expect(weightOf(a.lookup(0))).toBe(rowsPerKey)
     })
   }
 
@@ -173,9 +177,50 @@ describe('an arrangement writes an update that keeps its index key in its slot',
     a.flush(NO_UNDO)
     a.step([[change(0, { ...item(0, 0), tag: 'z' }, -1), change(0, { ...item(0, 0), tag: 'b' }, 1)]])
     a.flush(NO_UNDO)
-    const out: string[] = []
-    a.lookup(0)?.each((key, row, weight) => out.push(`${String(key)}:${(row as Item).tag}×${weight}`))
-    expect(out.sort()).toEqual(['0:a×1', '0:b×1', '0:z×-1'])
+    expect(heldAt(a, 0).sort()).toEqual(['0:a×1', '0:b×1', '0:z×-1'])
+  })
+})
+
+describe('an arrangement holds the lone row of an index key that is its own key bare', () => {
+  /** Item 0 under index key 0 (its own key), arranged in one step. */
+  function arrangement() {
+    const a = new Arrangement(new InputOperator(items.source), (i) => (i as Item).g)
+    a.step([[change(0, item(0, 0), 1)]])
+    a.flush(NO_UNDO)
+    return a
+  }
+  const stepped = (a: Arrangement, changes: Change<unknown>[], undo: UndoLog) => {
+    a.step([changes])
+    a.flush(undo)
+  }
+
+  test('a row of another key under it makes a group of both; a rollback leaves the lone row again', () => {
+    const a = arrangement()
+    const undo = new UndoLog()
+    stepped(a, [change(1, item(1, 0), 1)], undo)
+    expect(heldAt(a, 0).sort()).toEqual(['0:a×1', '1:a×1'])
+    expect(weightOf(a.lookup(0))).toBe(2)
+    undo.rollback()
+    expect(heldAt(a, 0)).toEqual(['0:a×1'])
+    expect(a.lookup(0)).toEqual(item(0, 0))
+  })
+
+  test('a delete of an equal row removes it; a rollback puts it back', () => {
+    const a = arrangement()
+    const undo = new UndoLog()
+    stepped(a, [change(0, { ...item(0, 0) }, -1)], undo)
+    expect(a.lookup(0)).toBeUndefined()
+    undo.rollback()
+    expect(heldAt(a, 0)).toEqual(['0:a×1'])
+  })
+
+  test('a second copy of the row gives it weight 2, and deleting one leaves weight 1', () => {
+    const a = arrangement()
+    stepped(a, [change(0, item(0, 0), 1)], NO_UNDO)
+    expect(heldAt(a, 0)).toEqual(['0:a×2'])
+    stepped(a, [change(0, item(0, 0), -1)], NO_UNDO)
+    expect(heldAt(a, 0)).toEqual(['0:a×1'])
+    expect(weightOf(a.lookup(0))).toBe(1)
   })
 })
 

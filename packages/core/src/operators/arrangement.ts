@@ -15,10 +15,10 @@ const MANY: unique symbol = Symbol('many')
 
 /**
  * The rows of one index key, with the same identity rules as `KeyedZSet`. Most index keys hold one row
- * (an arrangement by a primary key holds nothing else) or a handful (the comments of an issue), so one
- * row is held as a bare slot, up to `FEW` as id/slot pairs in one array, and a map is made only past
- * that: a map per index key was most of an arrangement's memory and build time. The three cases share one
- * field, told apart by `#id` rather than by the held value's type: asking a bare row `instanceof` reads
+ * or a handful (the comments of an issue); a lone row whose key is the index key needs no group at all
+ * (`Held`). A group holds one row as a bare slot, up to `FEW` as id/slot pairs in one array, and a map
+ * past that: a map per index key was most of an arrangement's memory and build time. The three cases share
+ * one field, told apart by `#id` rather than by the held value's type: asking a bare row `instanceof` reads
  * the row's memory, a cache miss a build paid once per index key for nothing (docs/performance-log.md).
  */
 export class GroupRows<T> {
@@ -180,6 +180,26 @@ export function isUpdate(changes: Delta<unknown>, ids: readonly KeyId[], i: numb
 }
 
 /**
+ * What an arrangement holds under an index key: its rows, or the row itself when it is the only one and
+ * its key is the index key (as every row of an arrangement by a primary key is), a row of weight 1 held
+ * bare. Such a row needs no `GroupRows` object, one fewer object per row to build and one fewer to read
+ * per lookup; asking it `instanceof GroupRows` reads the row, which its reader reads next anyway.
+ */
+export type Held<T> = GroupRows<T> | T
+
+/** Calls `fn` with every distinct row held under `indexId` and its key and weight. */
+export function eachHeld<T>(held: Held<T>, indexId: KeyId, fn: (key: Key, row: T, weight: number) => void): void {
+  if (held instanceof GroupRows) held.each(fn)
+  else fn(indexId as Key, held, 1)
+}
+
+/** The sum of the weights held under an index key. */
+export function weightOf<T>(held: Held<T> | undefined): number {
+  if (held === undefined) return 0
+  return held instanceof GroupRows ? held.weight : 1
+}
+
+/**
  * An indexed Z-set: the integral I(a) of a stream, grouped by an index key (DBSP's arrangement). One is
  * built per (stream, selector) and shared by every join that looks the stream up by that selector.
  *
@@ -189,7 +209,7 @@ export function isUpdate(changes: Delta<unknown>, ids: readonly KeyId[], i: numb
  */
 export class Arrangement<T = unknown> extends BaseOperator {
   readonly kind = 'arrange'
-  readonly groups = new Map<KeyId, GroupRows<T>>()
+  readonly groups = new Map<KeyId, Held<T>>()
   /** This step's input delta, as the readers see it. */
   pending: Delta<T> = NO_PENDING
   /**
@@ -229,25 +249,45 @@ export class Arrangement<T = unknown> extends BaseOperator {
       const indexId = ids[i] as KeyId
       if (indexId === null) continue
       const c = pending[i]!
-      if (isUpdate(pending, ids, i)) {
-        const held = groups.get(indexId)
-        if (held !== undefined && held.replace(c.key, keyId(c.key), c.row, pending[i + 1]!.row, undo)) {
-          i++
+      const id = keyId(c.key)
+      const held = groups.get(indexId)
+      if (held === undefined) {
+        if (id === indexId && isBare(c.key, id, c.row, c.weight)) {
+          groups.set(indexId, c.row)
+          if (undo.active) undo.entry(groups, indexId, undefined)
           continue
         }
+      } else if (!(held instanceof GroupRows)) {
+        // A row held alone under its own key: an update or a delete of it is one map write.
+        if (id === indexId && (held === c.row || deepEqual(held, c.row))) {
+          if (isUpdate(pending, ids, i) && isBare(c.key, id, pending[i + 1]!.row, 1)) {
+            if (undo.active) undo.entry(groups, indexId, held)
+            groups.set(indexId, pending[++i]!.row)
+            continue
+          }
+          if (c.weight === -1) {
+            if (undo.active) undo.entry(groups, indexId, held)
+            groups.delete(indexId)
+            continue
+          }
+        }
+      } else if (isUpdate(pending, ids, i) && held.replace(c.key, id, c.row, pending[i + 1]!.row, undo)) {
+        i++
+        continue
       }
-      let group = groups.get(indexId)
-      if (group === undefined) {
-        const created = new GroupRows<T>()
-        groups.set(indexId, created)
-        if (undo.active) undo.entry(groups, indexId, undefined)
-        group = created
+      let group: GroupRows<T>
+      if (held instanceof GroupRows) group = held
+      else {
+        // No group yet, or a row held alone that now has company: a group, holding that row if any.
+        group = new GroupRows<T>()
+        if (held !== undefined) group.add(indexId as Key, indexId, held, 1, NO_UNDO)
+        groups.set(indexId, group)
+        if (undo.active) undo.entry(groups, indexId, held)
       }
-      const g = group
-      g.add(c.key, keyId(c.key), c.row, c.weight, undo)
-      if (g.size === 0) {
+      group.add(c.key, id, c.row, c.weight, undo)
+      if (group.size === 0) {
         groups.delete(indexId)
-        if (undo.active) undo.entry(groups, indexId, g)
+        if (undo.active) undo.entry(groups, indexId, group)
       }
     }
     this.pending = NO_PENDING
@@ -261,7 +301,7 @@ export class Arrangement<T = unknown> extends BaseOperator {
 
   save(): unknown {
     const out: Change<T>[] = []
-    for (const g of this.groups.values()) g.each((key, row, weight) => out.push(change(key, row, weight)))
+    this.groups.forEach((held, indexId) => eachHeld(held, indexId, (key, row, weight) => out.push(change(key, row, weight))))
     return out
   }
 
@@ -271,13 +311,13 @@ export class Arrangement<T = unknown> extends BaseOperator {
   }
 
   /** The rows held under an index key, as of the end of the previous step. */
-  lookup(indexId: KeyId): GroupRows<T> | undefined {
+  lookup(indexId: KeyId): Held<T> | undefined {
     return this.groups.get(indexId)
   }
 
   override stateSize(): number {
     let n = 0
-    for (const g of this.groups.values()) n += g.size
+    for (const held of this.groups.values()) n += held instanceof GroupRows ? held.size : 1
     return n
   }
 }

@@ -2,7 +2,7 @@ import type { Key, KeyId } from '../key'
 import type { Plan } from '../relation'
 import { change, changeMaker, pairOf, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
-import { isUpdate, type Arrangement } from './arrangement'
+import { eachHeld, isUpdate, weightOf, type Arrangement } from './arrangement'
 import type { GroupByOperator } from './group-by'
 import { BaseOperator } from './operator'
 
@@ -73,13 +73,13 @@ export class JoinOperator extends BaseOperator {
         if (isUpdate(da, daIds, i)) {
           const to = da[++i]!
           if (into !== undefined)
-            group.each((_, row, weight) => into.absorbUpdate(staged(stages, a.row, row), staged(stages, to.row, row), weight, undo))
+            eachHeld(group, indexId, (_, row, weight) => into.absorbUpdate(staged(stages, a.row, row), staged(stages, to.row, row), weight, undo))
           else
-            group.each((bKey, row, weight) => {
+            eachHeld(group, indexId, (bKey, row, weight) => {
               emit(out, stages, into, undo, make, a.key, a.row, bKey, row, -weight)
               emit(out, stages, into, undo, make, to.key, to.row, bKey, row, weight)
             })
-        } else group.each((bKey, row, weight) => emit(out, stages, into, undo, make, a.key, a.row, bKey, row, a.weight * weight))
+        } else eachHeld(group, indexId, (bKey, row, weight) => emit(out, stages, into, undo, make, a.key, a.row, bKey, row, a.weight * weight))
       }
     if (this.left.groups.size > 0)
       for (let i = 0; i < db.length; i++) {
@@ -90,13 +90,13 @@ export class JoinOperator extends BaseOperator {
         if (isUpdate(db, dbIds, i)) {
           const to = db[++i]!
           if (into !== undefined)
-            group.each((_, row, weight) => into.absorbUpdate(staged(stages, row, b.row), staged(stages, row, to.row), weight, undo))
+            eachHeld(group, indexId, (_, row, weight) => into.absorbUpdate(staged(stages, row, b.row), staged(stages, row, to.row), weight, undo))
           else
-            group.each((aKey, row, weight) => {
+            eachHeld(group, indexId, (aKey, row, weight) => {
               emit(out, stages, into, undo, make, aKey, row, b.key, b.row, -weight)
               emit(out, stages, into, undo, make, aKey, row, to.key, to.row, weight)
             })
-        } else group.each((aKey, row, weight) => emit(out, stages, into, undo, make, aKey, row, b.key, b.row, weight * b.weight))
+        } else eachHeld(group, indexId, (aKey, row, weight) => emit(out, stages, into, undo, make, aKey, row, b.key, b.row, weight * b.weight))
       }
     if (da.length > 0 && db.length > 0) {
       const { first, next } = chainPending(dbIds)
@@ -227,7 +227,7 @@ export class MatchJoinOperator extends BaseOperator {
       const indexId = ids[i] as KeyId
       if (indexId !== null) db.set(indexId, (db.get(indexId) ?? 0) + changes[i]!.weight)
     }
-    const weightBefore = (id: KeyId) => right.lookup(id)?.weight ?? 0
+    const weightBefore = (id: KeyId) => weightOf(right.lookup(id))
 
     // Keys whose match flipped: I(a) as of the previous step enters or leaves. This goes before Δa: keyed
     // state downstream keeps the row added last, so an updated row's −old/+new must come after the old
@@ -240,7 +240,7 @@ export class MatchJoinOperator extends BaseOperator {
       const group = this.left.lookup(id)
       if (!group) continue
       const sign = isMatched === keep ? 1 : -1
-      group.each((key, row, weight) => out.push(change(key, row, sign * weight)))
+      eachHeld(group, id, (key, row, weight) => out.push(change(key, row, sign * weight)))
     }
     // Δa against b as of the end of this step.
     const left = this.left.pending
