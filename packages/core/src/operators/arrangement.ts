@@ -199,21 +199,22 @@ export class Arrangement<T = unknown> extends BaseOperator {
       const c = pending[i]!
       const id = keyId(c.key)
       const held = groups.get(indexId)
-      if (held !== undefined && isUpdate(pending, ids, i)) {
-        const next = pending[i + 1]!.row
-        if (isBare(c.key, id, next, 1)) {
-          if (held instanceof KeyedZSet || isFew(held)) {
-            if (replaceIn(held, id, c.row, next, undo)) {
-              i++
-              continue
-            }
-          } else if (id === indexId && (held === c.row || deepEqual(held, c.row))) {
-            // A row held alone under its own key: its update is one map write.
-            if (undo.active) undo.entry(groups, indexId, held)
-            groups.set(indexId, next)
-            i++
-            continue
-          }
+      if (held instanceof KeyedZSet || isFew(held)) {
+        if (isUpdate(pending, ids, i) && isBare(c.key, id, pending[i + 1]!.row, 1) && replaceIn(held, id, c.row, pending[i + 1]!.row, undo)) {
+          i++
+          continue
+        }
+      } else if (held !== undefined && id === indexId && (held === c.row || deepEqual(held, c.row))) {
+        // A row held alone under its own key: its update or its delete is one map write.
+        if (isUpdate(pending, ids, i) && isBare(c.key, id, pending[i + 1]!.row, 1)) {
+          if (undo.active) undo.entry(groups, indexId, held)
+          groups.set(indexId, pending[++i]!.row)
+          continue
+        }
+        if (c.weight === -1) {
+          if (undo.active) undo.entry(groups, indexId, held)
+          groups.delete(indexId)
+          continue
         }
       }
       const after = addHeld(held, indexId, c.key, id, c.row, c.weight, undo)
