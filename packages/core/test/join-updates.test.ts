@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { Arrangement, eachHeld, weightOf } from '../src/operators/arrangement'
+import { Arrangement } from '../src/operators/arrangement'
 import { InputOperator } from '../src/operators/input'
 import { JoinOperator } from '../src/operators/join'
 import { NO_UNDO, UndoLog } from '../src/undo'
@@ -131,8 +131,7 @@ describe('a view over a join, updated through it', () => {
 /** What `a` holds under index key `indexId`, as `key:tag×weight`. */
 function heldAt(a: Arrangement, indexId: number): string[] {
   const out: string[] = []
-  const held = a.lookup(indexId)
-  if (held !== undefined) eachHeld(held, indexId, (key, row, weight) => out.push(`${String(key)}:${(row as Item).tag}×${weight}`))
+  a.each(indexId, (key, row, weight) => out.push(`${String(key)}:${(row as Item).tag}×${weight}`))
   return out
 }
 
@@ -158,7 +157,7 @@ describe('an arrangement writes an update that keeps its index key in its slot',
       const a = arrangement()
       updated(a, NO_UNDO)
       expect(held(a)).toEqual(['0:b×1', ...before.slice(1)])
-      expect(weightOf(a.lookup(0))).toBe(rowsPerKey)
+      expect(a.weightAt(0)).toBe(rowsPerKey)
     })
 
     test(`${rowsPerKey} row(s) under the index key: a rolled-back step puts the old row back`, () => {
@@ -167,7 +166,7 @@ describe('an arrangement writes an update that keeps its index key in its slot',
       updated(a, undo)
       undo.rollback()
       expect(held(a)).toEqual(before)
-      expect(weightOf(a.lookup(0))).toBe(rowsPerKey)
+      expect(a.weightAt(0)).toBe(rowsPerKey)
     })
   }
 
@@ -181,7 +180,7 @@ describe('an arrangement writes an update that keeps its index key in its slot',
   })
 })
 
-describe('an arrangement holds the lone row of an index key that is its own key bare', () => {
+describe('an arrangement holds the lone row of an index key that is its own key apart, as itself', () => {
   /** Item 0 under index key 0 (its own key), arranged in one step. */
   function arrangement() {
     const a = new Arrangement(new InputOperator(items.source), (i) => (i as Item).g)
@@ -199,17 +198,19 @@ describe('an arrangement holds the lone row of an index key that is its own key 
     const undo = new UndoLog()
     stepped(a, [change(1, item(1, 0), 1)], undo)
     expect(heldAt(a, 0).sort()).toEqual(['0:a×1', '1:a×1'])
-    expect(weightOf(a.lookup(0))).toBe(2)
+    expect(a.weightAt(0)).toBe(2)
+    expect(a.singles.has(0)).toBe(false)
     undo.rollback()
     expect(heldAt(a, 0)).toEqual(['0:a×1'])
-    expect(a.lookup(0)).toEqual(item(0, 0))
+    expect(a.singles.get(0)).toEqual(item(0, 0))
+    expect(a.groups.has(0)).toBe(false)
   })
 
   test('a delete of an equal row removes it; a rollback puts it back', () => {
     const a = arrangement()
     const undo = new UndoLog()
     stepped(a, [change(0, { ...item(0, 0) }, -1)], undo)
-    expect(a.lookup(0)).toBeUndefined()
+    expect(a.size).toBe(0)
     undo.rollback()
     expect(heldAt(a, 0)).toEqual(['0:a×1'])
   })
@@ -220,7 +221,7 @@ describe('an arrangement holds the lone row of an index key that is its own key 
     expect(heldAt(a, 0)).toEqual(['0:a×2'])
     stepped(a, [change(0, item(0, 0), -1)], NO_UNDO)
     expect(heldAt(a, 0)).toEqual(['0:a×1'])
-    expect(weightOf(a.lookup(0))).toBe(1)
+    expect(a.weightAt(0)).toBe(1)
   })
 })
 

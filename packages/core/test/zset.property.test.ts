@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { isDeepStrictEqual } from 'node:util'
 import { describe, expect, test } from 'vitest'
 import { keyId, type Key } from '../src/key'
-import { Arrangement, eachHeld, weightOf } from '../src/operators/arrangement'
+import { Arrangement } from '../src/operators/arrangement'
 import { InputOperator } from '../src/operators/input'
 import { collection } from '../src/index'
 import { UndoLog } from '../src/undo'
@@ -92,8 +92,7 @@ function arrange(a: Arrangement, key: Key, row: unknown, weight: number, undo: U
 /** Every (key, row, weight) `a` holds under index key 1. */
 function arranged(a: Arrangement): Triple[] {
   return triples((fn) => {
-    const held = a.lookup(1)
-    if (held !== undefined) eachHeld(held, 1, fn)
+    a.each(1, fn)
   })
 }
 
@@ -103,7 +102,7 @@ function arrangementRows(): Subject {
     add: ({ key, row, weight }, undo) => arrange(a, key, row, weight, undo),
     contents: () => arranged(a),
     size: () => a.stateSize(),
-    weight: () => weightOf(a.lookup(1)),
+    weight: () => a.weightAt(1),
   }
 }
 

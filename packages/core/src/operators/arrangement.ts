@@ -16,64 +16,32 @@ const FEW = 8
 type FewRows<T> = (number | KeyId | Slot<T>)[]
 
 /**
- * What an arrangement holds under an index key, in its map with no object around it:
- *
- * - the row itself, when it is the only one, its weight is 1 and its key is the index key (as every row
- *   of an arrangement by a primary key is);
- * - otherwise up to `FEW` row keys as `FewRows` (one array: the comments of an issue);
- * - past that, a `KeyedZSet`.
- *
- * Most index keys hold one row or a handful. A group object around them (a class holding the array or
- * the row) was one more object per index key to build and one more to read per lookup. They are told
- * apart by the held value's type: `instanceof` or `Array.isArray` reads the value's own memory, which
- * its reader reads next anyway. A row is an object and never an array when held bare (`isBare`).
+ * The rows of an index key other than a lone row under its own key (see `Arrangement.singles`): up to
+ * `FEW` row keys as `FewRows` (one array: the comments of an issue), a `KeyedZSet` past that. Held in the
+ * arrangement's map with no object around them: a group object (a class holding the array) was one more
+ * object per index key to build and one more to read per lookup. They are told apart by their type,
+ * which reads the value's own memory, read next anyway.
  */
-export type Held<T> = T | FewRows<T> | KeyedZSet<T>
+type Group<T> = FewRows<T> | KeyedZSet<T>
 
-function isFew<T>(held: Held<T>): held is FewRows<T> {
-  return Array.isArray(held)
-}
-
-/** Calls `fn` with every distinct row held under `indexId` and its key and weight. */
-export function eachHeld<T>(held: Held<T>, indexId: KeyId, fn: (key: Key, row: T, weight: number) => void): void {
-  if (held instanceof KeyedZSet) held.slots.forEach((slot, id) => eachSlotRow(id, slot, fn))
-  else if (isFew(held)) for (let i = 1; i < held.length; i += 2) eachSlotRow(held[i] as KeyId, held[i + 1] as Slot<T>, fn)
-  else fn(indexId as Key, held, 1)
-}
-
-/** The sum of the weights held under an index key (what semi and anti joins test). */
-export function weightOf<T>(held: Held<T> | undefined): number {
-  if (held === undefined) return 0
-  if (held instanceof KeyedZSet) return held.weight
-  return isFew(held) ? (held[0] as number) : 1
-}
-
-/** The number of row keys held under an index key. */
-function sizeOf<T>(held: Held<T>): number {
-  if (held instanceof KeyedZSet) return held.size
-  return isFew(held) ? (held.length - 1) / 2 : 1
+/** Calls `fn` with every distinct row of `group` and its key and weight. */
+function eachInGroup<T>(group: Group<T>, fn: (key: Key, row: T, weight: number) => void): void {
+  if (group instanceof KeyedZSet) group.slots.forEach((slot, id) => eachSlotRow(id, slot, fn))
+  else for (let i = 1; i < group.length; i += 2) eachSlotRow(group[i] as KeyId, group[i + 1] as Slot<T>, fn)
 }
 
 /**
- * What is held under `indexId` once `weight` of `row` (under row key `key`, whose id is `id`) is added
- * to `held`: `held` itself, changed in place (recorded in `undo`), a new value, or undefined when no row
- * is left. The caller writes a new value into the arrangement's map.
+ * What `group` is once `weight` of `row` (under row key `key`, whose id is `id`) is added to it: itself,
+ * changed in place (recorded in `undo`), a new group, or undefined when no row is left. The caller writes
+ * a new group into the arrangement's map.
  */
-function addHeld<T>(held: Held<T> | undefined, indexId: KeyId, key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): Held<T> | undefined {
-  if (held === undefined) {
-    if (id === indexId && isBare(key, id, row, weight)) return row
-    return [weight, id, addToSlot(undefined, key, id, row, weight)!]
-  }
-  if (held instanceof KeyedZSet) {
-    held.add(key, id, row, weight, undo)
-    return held.size === 0 ? undefined : held
-  }
-  if (isFew(held)) return addFew(held, key, id, row, weight, undo)
-  // A row held alone: as rows of its own, a new array that needs no undo, which then take the change.
-  return addFew([1, indexId, held], key, id, row, weight, NO_UNDO)
+function addToGroup<T>(group: Group<T>, key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): Group<T> | undefined {
+  if (!(group instanceof KeyedZSet)) return addFew(group, key, id, row, weight, undo)
+  group.add(key, id, row, weight, undo)
+  return group.size === 0 ? undefined : group
 }
 
-function addFew<T>(few: FewRows<T>, key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): Held<T> | undefined {
+function addFew<T>(few: FewRows<T>, key: Key, id: KeyId, row: T, weight: number, undo: UndoLog): Group<T> | undefined {
   if (undo.active) undo.field(few, 0, few[0]!)
   few[0] = (few[0] as number) + weight
   for (let i = 1; i < few.length; i += 2) {
@@ -112,7 +80,7 @@ function addFew<T>(few: FewRows<T>, key: Key, id: KeyId, row: T, weight: number,
  * slot (or the index key's whole entry) and make it again. Only where `old` is held bare: returns false,
  * having changed nothing, otherwise (the caller then adds the two changes).
  */
-function replaceIn<T>(held: FewRows<T> | KeyedZSet<T>, id: KeyId, old: T, next: T, undo: UndoLog): boolean {
+function replaceIn<T>(held: Group<T>, id: KeyId, old: T, next: T, undo: UndoLog): boolean {
   if (held instanceof KeyedZSet) {
     const slots = held.slots
     const slot = slots.get(id)
@@ -157,7 +125,16 @@ export function isUpdate(changes: Delta<unknown>, ids: readonly KeyId[], i: numb
  */
 export class Arrangement<T = unknown> extends BaseOperator {
   readonly kind = 'arrange'
-  readonly groups = new Map<KeyId, Held<T>>()
+  /**
+   * The index keys that hold one row of weight 1 whose own key is the index key (every row of an
+   * arrangement by a primary key), that row by index key id. Apart from `groups`, so that a lookup that
+   * finds a row here hands it on without reading it: a join's fused group-by that keys by the other side
+   * (Q4's comments by author, joined to open issues by id) never reads the issue row, and a type test on
+   * it, to tell it from a group, would be a cache miss for nothing.
+   */
+  readonly singles = new Map<KeyId, T>()
+  /** The rows of every other index key, by index key id. */
+  readonly groups = new Map<KeyId, Group<T>>()
   /** This step's input delta, as the readers see it. */
   pending: Delta<T> = NO_PENDING
   /**
@@ -190,6 +167,7 @@ export class Arrangement<T = unknown> extends BaseOperator {
   }
 
   flush(undo: UndoLog): void {
+    const singles = this.singles
     const groups = this.groups
     const pending = this.pending
     const ids = this.pendingIds
@@ -198,33 +176,51 @@ export class Arrangement<T = unknown> extends BaseOperator {
       if (indexId === null) continue
       const c = pending[i]!
       const id = keyId(c.key)
-      const held = groups.get(indexId)
-      if (held instanceof KeyedZSet || isFew(held)) {
-        if (isUpdate(pending, ids, i) && isBare(c.key, id, pending[i + 1]!.row, 1) && replaceIn(held, id, c.row, pending[i + 1]!.row, undo)) {
-          i++
-          continue
+      const single = singles.get(indexId)
+      if (single !== undefined) {
+        if (id === indexId && (single === c.row || deepEqual(single, c.row))) {
+          // Its update or its delete is one map write.
+          if (isUpdate(pending, ids, i) && isBare(c.key, id, pending[i + 1]!.row, 1)) {
+            if (undo.active) undo.entry(singles, indexId, single)
+            singles.set(indexId, pending[++i]!.row)
+            continue
+          }
+          if (c.weight === -1) {
+            if (undo.active) undo.entry(singles, indexId, single)
+            singles.delete(indexId)
+            continue
+          }
         }
-      } else if (held !== undefined && id === indexId && (held === c.row || deepEqual(held, c.row))) {
-        // A row held alone under its own key: its update or its delete is one map write.
-        if (isUpdate(pending, ids, i) && isBare(c.key, id, pending[i + 1]!.row, 1)) {
-          if (undo.active) undo.entry(groups, indexId, held)
-          groups.set(indexId, pending[++i]!.row)
-          continue
-        }
-        if (c.weight === -1) {
-          if (undo.active) undo.entry(groups, indexId, held)
-          groups.delete(indexId)
-          continue
-        }
+        // Any other change makes it a group of its own (a new array: no undo), which takes the change.
+        if (undo.active) undo.entry(singles, indexId, single)
+        singles.delete(indexId)
+        this.#setGroup(indexId, undefined, addFew([1, indexId, single], c.key, id, c.row, c.weight, NO_UNDO), undo)
+        continue
       }
-      const after = addHeld(held, indexId, c.key, id, c.row, c.weight, undo)
-      if (after === held) continue
-      if (undo.active) undo.entry(groups, indexId, held)
-      if (after === undefined) groups.delete(indexId)
-      else groups.set(indexId, after)
+      const group = groups.get(indexId)
+      if (group === undefined) {
+        if (id === indexId && isBare(c.key, id, c.row, c.weight)) {
+          singles.set(indexId, c.row)
+          if (undo.active) undo.entry(singles, indexId, undefined)
+        } else this.#setGroup(indexId, undefined, [c.weight, id, addToSlot(undefined, c.key, id, c.row, c.weight)!], undo)
+        continue
+      }
+      if (isUpdate(pending, ids, i) && isBare(c.key, id, pending[i + 1]!.row, 1) && replaceIn(group, id, c.row, pending[i + 1]!.row, undo)) {
+        i++
+        continue
+      }
+      const after = addToGroup(group, c.key, id, c.row, c.weight, undo)
+      if (after !== group) this.#setGroup(indexId, group, after, undo)
     }
     this.pending = NO_PENDING
     this.pendingIds = NO_PENDING
+  }
+
+  /** Puts `after` in the place of `before` under `indexId` in `groups` (removes it when undefined), undo recorded. */
+  #setGroup(indexId: KeyId, before: Group<T> | undefined, after: Group<T> | undefined, undo: UndoLog): void {
+    if (undo.active) undo.entry(this.groups, indexId, before)
+    if (after === undefined) this.groups.delete(indexId)
+    else this.groups.set(indexId, after)
   }
 
   reset(): void {
@@ -234,7 +230,9 @@ export class Arrangement<T = unknown> extends BaseOperator {
 
   save(): unknown {
     const out: Change<T>[] = []
-    this.groups.forEach((held, indexId) => eachHeld(held, indexId, (key, row, weight) => out.push(change(key, row, weight))))
+    const push = (key: Key, row: T, weight: number) => out.push(change(key, row, weight))
+    this.singles.forEach((row, indexId) => push(indexId as Key, row, 1))
+    this.groups.forEach((group) => eachInGroup(group, push))
     return out
   }
 
@@ -243,14 +241,30 @@ export class Arrangement<T = unknown> extends BaseOperator {
     this.flush(NO_UNDO)
   }
 
-  /** The rows held under an index key, as of the end of the previous step. */
-  lookup(indexId: KeyId): Held<T> | undefined {
-    return this.groups.get(indexId)
+  /** The number of index keys that hold rows. */
+  get size(): number {
+    return this.singles.size + this.groups.size
+  }
+
+  /** Calls `fn` with every distinct row held under an index key, as of the end of the previous step. */
+  each(indexId: KeyId, fn: (key: Key, row: T, weight: number) => void): void {
+    const single = this.singles.get(indexId)
+    if (single !== undefined) return fn(indexId as Key, single, 1)
+    const group = this.groups.get(indexId)
+    if (group !== undefined) eachInGroup(group, fn)
+  }
+
+  /** The sum of the weights held under an index key (what semi and anti joins test). */
+  weightAt(indexId: KeyId): number {
+    if (this.singles.has(indexId)) return 1
+    const group = this.groups.get(indexId)
+    if (group === undefined) return 0
+    return group instanceof KeyedZSet ? group.weight : (group[0] as number)
   }
 
   override stateSize(): number {
-    let n = 0
-    for (const held of this.groups.values()) n += sizeOf(held)
+    let n = this.singles.size
+    for (const group of this.groups.values()) n += group instanceof KeyedZSet ? group.size : (group.length - 1) / 2
     return n
   }
 }

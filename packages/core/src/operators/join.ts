@@ -2,7 +2,7 @@ import type { Key, KeyId } from '../key'
 import type { Plan } from '../relation'
 import { change, changeMaker, pairOf, type Change, type Delta } from '../zset'
 import type { UndoLog } from '../undo'
-import { eachHeld, isUpdate, weightOf, type Arrangement } from './arrangement'
+import { isUpdate, type Arrangement } from './arrangement'
 import type { GroupByOperator } from './group-by'
 import { BaseOperator } from './operator'
 
@@ -58,45 +58,45 @@ export class JoinOperator extends BaseOperator {
     const out: Change<unknown>[] = []
     const stages = this.stages
     const into = this.into
-    const { pending: da, pendingIds: daIds } = this.left
-    const { pending: db, pendingIds: dbIds } = this.right
+    const left = this.left
+    const right = this.right
+    const { pending: da, pendingIds: daIds } = left
+    const { pending: db, pendingIds: dbIds } = right
     const make = changeMaker(da.length + db.length)
     // An empty side (the build, when both inputs arrive in one step) has nothing to look up.
-    if (this.right.groups.size > 0)
+    if (right.size > 0)
       for (let i = 0; i < da.length; i++) {
         const indexId = daIds[i] as KeyId
-        const group = indexId === null ? undefined : this.right.lookup(indexId)
-        if (group === undefined) continue
+        if (indexId === null) continue
         const a = da[i]!
         // An update that keeps its index key: its matches are walked once, each giving its −old and +new
         // pairs one after the other, so that a view downstream sees each joined row's update as an update.
         if (isUpdate(da, daIds, i)) {
           const to = da[++i]!
           if (into !== undefined)
-            eachHeld(group, indexId, (_, row, weight) => into.absorbUpdate(staged(stages, a.row, row), staged(stages, to.row, row), weight, undo))
+            right.each(indexId, (_, row, weight) => into.absorbUpdate(staged(stages, a.row, row), staged(stages, to.row, row), weight, undo))
           else
-            eachHeld(group, indexId, (bKey, row, weight) => {
+            right.each(indexId, (bKey, row, weight) => {
               emit(out, stages, into, undo, make, a.key, a.row, bKey, row, -weight)
               emit(out, stages, into, undo, make, to.key, to.row, bKey, row, weight)
             })
-        } else eachHeld(group, indexId, (bKey, row, weight) => emit(out, stages, into, undo, make, a.key, a.row, bKey, row, a.weight * weight))
+        } else right.each(indexId, (bKey, row, weight) => emit(out, stages, into, undo, make, a.key, a.row, bKey, row, a.weight * weight))
       }
-    if (this.left.groups.size > 0)
+    if (left.size > 0)
       for (let i = 0; i < db.length; i++) {
         const indexId = dbIds[i] as KeyId
-        const group = indexId === null ? undefined : this.left.lookup(indexId)
-        if (group === undefined) continue
+        if (indexId === null) continue
         const b = db[i]!
         if (isUpdate(db, dbIds, i)) {
           const to = db[++i]!
           if (into !== undefined)
-            eachHeld(group, indexId, (_, row, weight) => into.absorbUpdate(staged(stages, row, b.row), staged(stages, row, to.row), weight, undo))
+            left.each(indexId, (_, row, weight) => into.absorbUpdate(staged(stages, row, b.row), staged(stages, row, to.row), weight, undo))
           else
-            eachHeld(group, indexId, (aKey, row, weight) => {
+            left.each(indexId, (aKey, row, weight) => {
               emit(out, stages, into, undo, make, aKey, row, b.key, b.row, -weight)
               emit(out, stages, into, undo, make, aKey, row, to.key, to.row, weight)
             })
-        } else eachHeld(group, indexId, (aKey, row, weight) => emit(out, stages, into, undo, make, aKey, row, b.key, b.row, weight * b.weight))
+        } else left.each(indexId, (aKey, row, weight) => emit(out, stages, into, undo, make, aKey, row, b.key, b.row, weight * b.weight))
       }
     if (da.length > 0 && db.length > 0) {
       const { first, next } = chainPending(dbIds)
@@ -227,7 +227,7 @@ export class MatchJoinOperator extends BaseOperator {
       const indexId = ids[i] as KeyId
       if (indexId !== null) db.set(indexId, (db.get(indexId) ?? 0) + changes[i]!.weight)
     }
-    const weightBefore = (id: KeyId) => weightOf(right.lookup(id))
+    const weightBefore = (id: KeyId) => right.weightAt(id)
 
     // Keys whose match flipped: I(a) as of the previous step enters or leaves. This goes before Δa: keyed
     // state downstream keeps the row added last, so an updated row's −old/+new must come after the old
@@ -237,10 +237,8 @@ export class MatchJoinOperator extends BaseOperator {
       const wasMatched = before > 0
       const isMatched = before + dw > 0
       if (wasMatched === isMatched) continue
-      const group = this.left.lookup(id)
-      if (!group) continue
       const sign = isMatched === keep ? 1 : -1
-      eachHeld(group, id, (key, row, weight) => out.push(change(key, row, sign * weight)))
+      this.left.each(id, (key, row, weight) => out.push(change(key, row, sign * weight)))
     }
     // Δa against b as of the end of this step.
     const left = this.left.pending
