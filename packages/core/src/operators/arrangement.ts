@@ -116,6 +116,16 @@ export function isUpdate(changes: Delta<unknown>, ids: readonly KeyId[], i: numb
 }
 
 /**
+ * The new row of the update that changes `i` and `i + 1` of `changes` make (see `isUpdate`), when it may
+ * take the old row's place held bare (`isBare`; `id` is the row key's id); undefined otherwise.
+ */
+function updatedTo<T>(changes: Delta<T>, ids: readonly KeyId[], i: number, id: KeyId): T | undefined {
+  if (!isUpdate(changes, ids, i)) return undefined
+  const next = changes[i + 1]!
+  return isBare(next.key, id, next.row, 1) ? next.row : undefined
+}
+
+/**
  * An indexed Z-set: the integral I(a) of a stream, grouped by an index key (DBSP's arrangement). One is
  * built per (stream, selector) and shared by every join that looks the stream up by that selector.
  *
@@ -180,9 +190,11 @@ export class Arrangement<T = unknown> extends BaseOperator {
       if (single !== undefined) {
         if (id === indexId && (single === c.row || deepEqual(single, c.row))) {
           // Its update or its delete is one map write.
-          if (isUpdate(pending, ids, i) && isBare(c.key, id, pending[i + 1]!.row, 1)) {
+          const next = updatedTo(pending, ids, i, id)
+          if (next !== undefined) {
             if (undo.active) undo.entry(singles, indexId, single)
-            singles.set(indexId, pending[++i]!.row)
+            singles.set(indexId, next)
+            i++
             continue
           }
           if (c.weight === -1) {
@@ -205,7 +217,8 @@ export class Arrangement<T = unknown> extends BaseOperator {
         } else this.#setGroup(indexId, undefined, [c.weight, id, addToSlot(undefined, c.key, id, c.row, c.weight)!], undo)
         continue
       }
-      if (isUpdate(pending, ids, i) && isBare(c.key, id, pending[i + 1]!.row, 1) && replaceIn(group, id, c.row, pending[i + 1]!.row, undo)) {
+      const next = updatedTo(pending, ids, i, id)
+      if (next !== undefined && replaceIn(group, id, c.row, next, undo)) {
         i++
         continue
       }
